@@ -1,0 +1,161 @@
+import { performance } from 'node:perf_hooks';
+import { parseFlvAudioBody, parseFlvVideoBody } from '../../media/codec/index.js';
+import { FLV_TAG_AUDIO, FLV_TAG_SCRIPT, FLV_TAG_VIDEO, type MediaFrame } from '../../media/frame/media-frame.js';
+import { FrameWire } from '../../transports/flv/frame-wire.js';
+import { ProtocolError } from '../errors.js';
+import { type FrameInput, PacketRingWriter } from '../memory/packet-ring.js';
+import { ingestBytes, type LatencyHistogram, serverLatency } from '../telemetry/metrics.js';
+import type { StreamPlayer } from './stream-player.js';
+
+export interface PublisherInfo {
+  id: string;
+  protocol: string;
+  remoteAddress: string;
+  startedAt: number;
+}
+
+/**
+ * A published stream on the node that owns its publisher socket (the main thread). `ingest()` is
+ * the packet path: parse the FLV body once, copy it into the shared ring once, build the egress
+ * header bytes once (FrameWire, lazily), and hand views to every local TCP player. Worker-side
+ * consumers (HLS, RTP) follow the same ring on their own threads.
+ */
+export class LiveStream {
+  readonly ring: PacketRingWriter;
+  readonly players = new Set<StreamPlayer>();
+  readonly createdAt = Date.now();
+  framesIn = 0;
+  bytesIn = 0;
+  badFrames = 0;
+  overruns = 0;
+  private lastAttrs: { stream: string };
+  ended = false;
+
+  constructor(
+    readonly key: string,
+    readonly app: string,
+    readonly name: string,
+    readonly domain: string,
+    readonly gen: number,
+    readonly worker: number,
+    readonly publisher: PublisherInfo,
+    ringBytes: number,
+    private readonly latency: LatencyHistogram,
+  ) {
+    this.ring = PacketRingWriter.create({ ringBytes });
+    this.lastAttrs = { stream: key };
+  }
+
+  /** One RTMP media message (= FLV tag body). Throws ProtocolError for a body that does not parse. */
+  ingest(typeId: number, timestamp: number, body: Uint8Array, metadata = true): MediaFrame | undefined {
+    const input = this.toFrameInput(typeId, timestamp, body, metadata);
+    if (!input) return undefined;
+    this.framesIn++;
+    this.bytesIn += body.length;
+    ingestBytes.add(body.length, this.lastAttrs);
+    this.guardOverrun(body.length);
+    const frame = this.ring.write(input);
+    if (this.players.size > 0) {
+      const wire = new FrameWire(frame);
+      for (const p of this.players) p.deliver(frame, wire);
+      const ms = performance.timeOrigin + performance.now() - frame.ingestTime;
+      this.latency.record(ms);
+      serverLatency.record(ms);
+    }
+    return frame;
+  }
+
+  private toFrameInput(typeId: number, timestamp: number, body: Uint8Array, metadata: boolean): FrameInput | undefined {
+    const ingestTime = performance.timeOrigin + performance.now();
+    const base = body.byteOffset;
+    switch (typeId) {
+      case FLV_TAG_VIDEO: {
+        const v = parseFlvVideoBody(body);
+        if (v.packet !== 'frame' && v.packet !== 'config') return undefined;
+        return {
+          kind: 'video',
+          codec: v.codec,
+          dts: timestamp,
+          pts: timestamp + v.cts,
+          key: v.key || v.config,
+          config: v.config,
+          body,
+          payloadOffset: v.payload.byteOffset - base,
+          payloadLength: v.payload.length,
+          ingestTime,
+        };
+      }
+      case FLV_TAG_AUDIO: {
+        const a = parseFlvAudioBody(body);
+        if (a.packet !== 'frame' && a.packet !== 'config') return undefined;
+        return {
+          kind: 'audio',
+          codec: a.codec,
+          dts: timestamp,
+          pts: timestamp,
+          key: true,
+          config: a.config,
+          body,
+          payloadOffset: a.payload.byteOffset - base,
+          payloadLength: a.payload.length,
+          ingestTime,
+        };
+      }
+      case FLV_TAG_SCRIPT: {
+        return {
+          kind: 'data',
+          codec: 'amf',
+          dts: timestamp,
+          pts: timestamp,
+          key: true,
+          config: metadata,
+          body,
+          payloadOffset: 0,
+          payloadLength: body.length,
+          ingestTime,
+        };
+      }
+      default: {
+        throw new ProtocolError('RTS_ERR_MEDIA_TYPE', `media message type ${typeId} is not audio, video or data`);
+      }
+    }
+  }
+
+  /** Closes players whose queued writes reference ring space the next write would overwrite. */
+  private guardOverrun(len: number): void {
+    const ring = this.ring;
+    const limit = ring.writePos + len * 2 - ring.ringBytes; // worst case: a skipped tail + the body
+    if (limit <= 0) return;
+    for (const p of this.players) {
+      const seq = p.pinnedSeq;
+      if (seq >= 0 && ring.positionOf(seq) <= limit) {
+        this.overruns++;
+        p.overrun();
+      }
+    }
+  }
+
+  /** A new player: config frames and the current GOP first, then live frames as they come. */
+  addPlayer(p: StreamPlayer): void {
+    const { configs, fromSeq } = this.ring.startFrames();
+    for (const c of configs) p.deliver(c, new FrameWire(c));
+    const end = this.ring.writeSeq;
+    for (let seq = fromSeq; seq < end; seq++) {
+      const f = this.ring.frame(seq);
+      if (f && !f.config) p.deliver(f, new FrameWire(f));
+    }
+    this.players.add(p);
+  }
+
+  removePlayer(p: StreamPlayer): void {
+    this.players.delete(p);
+  }
+
+  end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.ring.end();
+    for (const p of [...this.players]) p.streamEnded(reason);
+    this.players.clear();
+  }
+}

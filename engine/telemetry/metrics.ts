@@ -1,0 +1,74 @@
+import { metrics } from '@opentelemetry/api';
+
+/**
+ * The node's OpenTelemetry instruments. They are no-ops until an SDK is started (the CLI starts
+ * @opentelemetry/sdk-node when OTEL_* variables ask for an exporter), so embedding costs nothing.
+ */
+const meter = metrics.getMeter('rts-engine');
+
+export const ingestBytes = meter.createCounter('rts.ingest.bytes', {
+  description: 'Bytes received from publishers, per stream',
+  unit: 'By',
+});
+export const playersGauge = meter.createUpDownCounter('rts.players', {
+  description: 'Players connected, per protocol',
+});
+export const egressBytes = meter.createCounter('rts.egress.bytes', {
+  description: 'Bytes sent to players, per domain and protocol',
+  unit: 'By',
+});
+export const serverLatency = meter.createHistogram('rts.server_latency', {
+  description: 'Server-added latency: frame received from the publisher to written to the last local player',
+  unit: 'ms',
+  advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500] },
+});
+
+/** Bytes metered per domain and protocol (the service bills by these). */
+export class ByteMeter {
+  private readonly totals = new Map<string, number>();
+  add(domain: string, protocol: string, bytes: number): void {
+    if (bytes <= 0) return;
+    const k = `${domain}\u0000${protocol}`;
+    this.totals.set(k, (this.totals.get(k) ?? 0) + bytes);
+    egressBytes.add(bytes, { domain, protocol });
+  }
+  snapshot(): { domain: string; protocol: string; bytes: number }[] {
+    return [...this.totals].map(([k, bytes]) => {
+      const [domain, protocol] = k.split('\u0000');
+      return { domain, protocol, bytes };
+    });
+  }
+}
+
+/** A small fixed-bucket latency histogram for the API and benchmarks (p50/p99 without an exporter). */
+export class LatencyHistogram {
+  private readonly bounds: number[] = [];
+  private readonly counts: number[];
+  count = 0;
+  max = 0;
+  constructor() {
+    for (let b = 0.05; b < 10_000; b *= 1.15) this.bounds.push(b);
+    this.counts = new Array(this.bounds.length + 1).fill(0);
+  }
+  record(ms: number): void {
+    this.count++;
+    if (ms > this.max) this.max = ms;
+    let lo = 0;
+    let hi = this.bounds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.bounds[mid] < ms) lo = mid + 1;
+      else hi = mid;
+    }
+    this.counts[lo]++;
+  }
+  percentile(p: number): number {
+    if (this.count === 0) return 0;
+    let target = Math.ceil((p / 100) * this.count);
+    for (let i = 0; i < this.counts.length; i++) {
+      target -= this.counts[i];
+      if (target <= 0) return i < this.bounds.length ? this.bounds[i] : this.max;
+    }
+    return this.max;
+  }
+}

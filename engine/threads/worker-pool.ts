@@ -1,0 +1,234 @@
+import { Worker } from 'node:worker_threads';
+import type { StreamInfo } from '../../actors/stream/stream-host.js';
+import { TimeoutError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { PacketRingBuffers } from '../memory/packet-ring.js';
+import type { StreamWorkerData } from './stream-worker.js';
+import {
+  decodeWire,
+  encodeWire,
+  type FromWorker,
+  type HttpLikeRequest,
+  type HttpLikeResponse,
+  type ToWorker,
+  type Wire,
+} from './worker-messages.js';
+
+interface Placed {
+  key: string;
+  app: string;
+  stream: string;
+  domain: string;
+  gen: number;
+  ring: PacketRingBuffers;
+}
+
+interface Pending {
+  resolve: (v: { value?: unknown; res?: HttpLikeResponse; body?: Uint8Array }) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Starts a worker running `./{name}.js` next to this file, or, when the engine runs from its
+ * TypeScript sources (tests), the `.ts` file through tsx's loader registered inside the worker.
+ */
+export function startWorker(name: string, workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
+  const url = new URL(`./${name}.ts`, import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+class WorkerSlot {
+  worker!: Worker;
+  ready!: Promise<void>;
+  readonly streams = new Map<string, Placed>();
+  restarts = 0;
+  constructor(readonly index: number) {}
+}
+
+/**
+ * The stream workers, seen from the main thread: placement of streams on workers (fewest streams
+ * first), the message protocol (worker-messages.ts), asks with timeouts, and supervision: a worker
+ * that dies is started again and gets its streams back (their rings live on the main thread).
+ */
+export class StreamWorkerPool {
+  private readonly slots: WorkerSlot[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closing = false;
+
+  private constructor(
+    private readonly data: Omit<StreamWorkerData, 'index'>,
+    private readonly logger: Logger,
+    private readonly onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
+  ) {}
+
+  static async start(
+    count: number,
+    data: Omit<StreamWorkerData, 'index'>,
+    logger: Logger,
+    onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
+  ): Promise<StreamWorkerPool> {
+    const pool = new StreamWorkerPool(data, logger, onEvent);
+    for (let i = 0; i < count; i++) pool.slots.push(new WorkerSlot(i));
+    await Promise.all(pool.slots.map((s) => pool.spawn(s)));
+    return pool;
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Thread ids of the workers (for per-thread CPU in /proc/self/task). */
+  get threadIds(): number[] {
+    return this.slots.map((s) => s.worker.threadId);
+  }
+
+  private spawn(slot: WorkerSlot): Promise<void> {
+    const worker = startWorker('stream-worker', { ...this.data, index: slot.index });
+    slot.worker = worker;
+    slot.ready = new Promise<void>((resolve, reject) => {
+      const onReady = (w: Wire) => {
+        const msg = decodeWire<FromWorker>(w);
+        if (msg.t === 'ready') {
+          worker.off('message', onReady);
+          resolve();
+        }
+      };
+      worker.on('message', onReady);
+      worker.once('error', reject);
+    });
+    worker.on('message', (w: Wire) => this.onMessage(w));
+    worker.on('error', (err) => this.logger.error('stream worker failed', { worker: slot.index, error: err.message }));
+    worker.on('exit', (code) => {
+      if (this.closing || slot.worker !== worker) return;
+      slot.restarts++;
+      this.logger.error('stream worker exited; starting it again', { worker: slot.index, code, restarts: slot.restarts });
+      const delay = Math.min(5000, 100 * 2 ** Math.min(slot.restarts, 6));
+      setTimeout(() => {
+        if (this.closing) return;
+        this.spawn(slot)
+          .then(() => {
+            for (const p of slot.streams.values()) this.post(slot, { t: 'attach', ...omitRing(p) }, { ring: p.ring });
+          })
+          .catch((err) => this.logger.error('stream worker restart failed', { error: String(err) }));
+      }, delay).unref();
+    });
+    return slot.ready;
+  }
+
+  private onMessage(w: Wire): void {
+    const msg = decodeWire<FromWorker>(w);
+    switch (msg.t) {
+      case 'log': {
+        this.logger[msg.level](`${msg.ns}: ${msg.msg}`, msg.fields);
+        return;
+      }
+      case 'reply': {
+        const p = this.take(msg.id);
+        if (!p) return;
+        if (msg.ok) p.resolve({ value: msg.value });
+        else p.reject(new Error(msg.error ?? 'worker error'));
+        return;
+      }
+      case 'http': {
+        this.take(msg.id)?.resolve({ res: msg.res, body: w.body });
+        return;
+      }
+      case 'event': {
+        this.onEvent?.(msg.key, msg.name, msg.data);
+        return;
+      }
+      case 'ready': {
+        return;
+      }
+    }
+  }
+
+  private take(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (p) {
+      this.pending.delete(id);
+      clearTimeout(p.timer);
+    }
+    return p;
+  }
+
+  private post(slot: WorkerSlot, msg: ToWorker, extra?: Omit<Wire, 'm'>): void {
+    slot.worker.postMessage(encodeWire(msg, extra));
+  }
+
+  /** The worker with the fewest streams. */
+  place(): number {
+    let best = this.slots[0];
+    for (const s of this.slots) if (s.streams.size < best.streams.size) best = s;
+    return best.index;
+  }
+
+  attach(index: number, p: Placed): void {
+    const slot = this.slots[index];
+    slot.streams.set(p.key, p);
+    this.post(slot, { t: 'attach', ...omitRing(p) }, { ring: p.ring });
+  }
+
+  detach(index: number, key: string, gen: number, reason: string): void {
+    const slot = this.slots[index];
+    const placed = slot.streams.get(key);
+    if (placed && placed.gen === gen) slot.streams.delete(key);
+    this.post(slot, { t: 'detach', key, gen, reason });
+  }
+
+  private request<T>(index: number, build: (id: number) => ToWorker, timeoutMs: number, body?: Uint8Array): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TimeoutError(`stream worker ${index} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, timer });
+      this.post(this.slots[index], build(id), body ? { body } : undefined);
+    });
+  }
+
+  async info(index: number, key: string): Promise<StreamInfo> {
+    const r = await this.request<{ value: StreamInfo }>(index, (id) => ({ t: 'ask', id, key, q: 'info' }), 2000);
+    return r.value;
+  }
+
+  http(
+    index: number,
+    kind: 'hls' | 'whep',
+    key: string,
+    req: HttpLikeRequest,
+    body?: Uint8Array,
+    timeoutMs = 30_000,
+  ): Promise<{ res: HttpLikeResponse; body?: Uint8Array }> {
+    return this.request(index, (id) => ({ t: 'http', id, kind, key, req }), timeoutMs, body);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error('node shutting down'));
+    }
+    this.pending.clear();
+    await Promise.all(
+      this.slots.map(async (s) => {
+        const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
+        this.post(s, { t: 'shutdown' });
+        const timer = setTimeout(() => void s.worker.terminate(), 2000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+}
+
+function omitRing(p: Placed): Omit<Placed, 'ring'> {
+  const { ring: _ring, ...rest } = p;
+  return rest;
+}

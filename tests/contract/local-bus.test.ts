@@ -1,0 +1,4 @@
+import { LocalBus } from '../../engine/bus/local-bus.js';
+import { busContract } from './bus.contract.js';
+
+busContract('LocalBus', { create: async () => new LocalBus(), kvTtlMs: 300 });

@@ -1,0 +1,105 @@
+import { flvTagTypeOf, type MediaFrame } from '../../media/frame/media-frame.js';
+import { encodeMediaChunks } from '../rtmp/connection.js';
+
+/**
+ * The bytes every TCP egress format puts around a frame's body, built once per frame per stream
+ * (lazily, on the first player that needs them) and shared by every player:
+ *
+ * ```
+ * FLV tag   : [type:8][dataSize:24][ts:24][tsExt:8][streamId:24=0] body [prevTagSize:32]   (FLV spec E.4.1)
+ * WS-FLV    : [FIN|binary][len…] + the FLV tag above                                        (RFC 6455 5.2)
+ * RTMP      : fmt 0 chunk header [fmt|csid][ts:24][len:24][type:8][msid:32LE][extTs:32] body  (RTMP 5.3.1)
+ * ```
+ * RTMP messages go out as one chunk (the node announces a chunk size above the largest message),
+ * so a player's write is header bytes + the payload view: no per-player copy.
+ */
+export class FrameWire {
+  private flv?: Buffer;
+  private ws?: Buffer;
+  private rtmp?: Uint8Array[];
+  private rtmpKey = -1;
+  private chunkPrefix?: Buffer;
+  private chunkSuffix?: Buffer;
+  constructor(readonly frame: MediaFrame) {}
+
+  /** 11-byte FLV tag header followed by the 4-byte PreviousTagSize (subarray(0, 11) / subarray(11)). */
+  flvHeaderAndTrailer(): Buffer {
+    if (this.flv) return this.flv;
+    const f = this.frame;
+    const size = f.body.length;
+    const ts = Math.floor(f.dts) >>> 0;
+    const b = Buffer.allocUnsafe(15);
+    b[0] = flvTagTypeOf(f.kind);
+    b.writeUIntBE(size, 1, 3);
+    b.writeUIntBE(ts & 0xffffff, 4, 3);
+    b[7] = (ts >>> 24) & 0xff;
+    b[8] = 0;
+    b[9] = 0;
+    b[10] = 0;
+    b.writeUInt32BE(size + 11, 11);
+    this.flv = b;
+    return b;
+  }
+
+  /** HTTP/1.1 chunked encoding around one FLV tag: `{size hex}\r\n` + tag header, body, PreviousTagSize + `\r\n`. */
+  httpChunkPrefix(): Buffer {
+    if (this.chunkPrefix) return this.chunkPrefix;
+    const hdr = this.flvHeaderAndTrailer();
+    const line = Buffer.from(`${(this.frame.body.length + 15).toString(16)}\r\n`, 'latin1');
+    this.chunkPrefix = Buffer.concat([line, hdr.subarray(0, 11)]);
+    return this.chunkPrefix;
+  }
+
+  httpChunkSuffix(): Buffer {
+    if (this.chunkSuffix) return this.chunkSuffix;
+    const hdr = this.flvHeaderAndTrailer();
+    this.chunkSuffix = Buffer.concat([hdr.subarray(11), CRLF]);
+    return this.chunkSuffix;
+  }
+
+  /** WebSocket binary frame header for one FLV tag (server frames are not masked). */
+  wsHeader(): Buffer {
+    if (this.ws) return this.ws;
+    const len = this.frame.body.length + 15;
+    let b: Buffer;
+    if (len < 126) {
+      b = Buffer.from([0x82, len]);
+    } else if (len < 65536) {
+      b = Buffer.allocUnsafe(4);
+      b[0] = 0x82;
+      b[1] = 126;
+      b.writeUInt16BE(len, 2);
+    } else {
+      b = Buffer.allocUnsafe(10);
+      b[0] = 0x82;
+      b[1] = 127;
+      b.writeUInt32BE(0, 2);
+      b.writeUInt32BE(len, 6);
+    }
+    this.ws = b;
+    return b;
+  }
+
+  /**
+   * The RTMP chunks of this frame for players on message stream `streamId` writing with
+   * `chunkSize`: header bytes and views of the body. With the node's default chunk size a media
+   * message is one chunk, i.e. [header, body].
+   */
+  rtmpChunks(streamId: number, chunkSize: number): Uint8Array[] {
+    const key = streamId * 0x1000000 + chunkSize;
+    if (this.rtmp && this.rtmpKey === key) return this.rtmp;
+    const f = this.frame;
+    this.rtmp = encodeMediaChunks(flvTagTypeOf(f.kind), Math.floor(f.dts) >>> 0, f.body, streamId, chunkSize);
+    this.rtmpKey = key;
+    return this.rtmp;
+  }
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** `FLV` header (audio+video flags) + PreviousTagSize0. */
+export function flvFileHeader(hasAudio: boolean, hasVideo: boolean): Buffer {
+  const b = Buffer.from([0x46, 0x4c, 0x56, 1, 0, 0, 0, 0, 9, 0, 0, 0, 0]);
+  b[4] = (hasAudio ? 4 : 0) | (hasVideo ? 1 : 0);
+  return b;
+}
