@@ -79,6 +79,8 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   readonly meter = new ByteMeter();
   readonly latency = new LatencyHistogram();
   private readonly streamsByKey = new Map<string, LiveStream>();
+  /** Streams whose publisher left recently: HLS still serves their ended playlist for a grace period. */
+  private readonly recentlyEnded = new Map<string, LiveStream>();
   private readonly hooks: NodeHooks;
   private pool?: StreamWorkerPool;
   private rtmp?: RtmpServer;
@@ -203,6 +205,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       publisher,
       this.config.limits.ringBytes,
       this.latency,
+      this.config.players.mergeWriteMs,
     );
     this.streamsByKey.set(v.streamKey, stream);
     pool.attach(worker, { key: v.streamKey, app: req.app, stream: req.stream, domain: v.ingestDomain, gen, ring: stream.ring.buffers });
@@ -217,6 +220,10 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     stream.end(reason);
     if (this.streamsByKey.get(stream.key) === stream) this.streamsByKey.delete(stream.key);
     this.pool?.detach(stream.worker, stream.key, stream.gen, reason);
+    this.recentlyEnded.set(stream.key, stream);
+    setTimeout(() => {
+      if (this.recentlyEnded.get(stream.key) === stream) this.recentlyEnded.delete(stream.key);
+    }, this.config.hls.endGraceMs).unref();
     this.logger.info('unpublish', { stream: stream.key, reason, framesIn: stream.framesIn });
     const ctx = (stream as { ctx?: PublishContext }).ctx;
     if (ctx) this.safeEmit('unpublish', { ...ctx, reason });
@@ -244,6 +251,11 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
 
   liveStream(key: string): LiveStream | undefined {
     return this.streamsByKey.get(key);
+  }
+
+  /** A live stream, or one that ended within the HLS grace period. */
+  liveOrRecentStream(key: string): LiveStream | undefined {
+    return this.streamsByKey.get(key) ?? this.recentlyEnded.get(key);
   }
 
   /** Live streams with this app and name, on any domain. */

@@ -47,7 +47,9 @@ function binary(name) {
   const fromPath = onPath(name);
   if (fromPath) return fromPath;
   try {
-    const dir = dirname(require.resolve(`@${name}-installer/${process.platform}-${process.arch}/package.json`));
+    const dir = dirname(
+      require.resolve(`@${name}-installer/${process.platform}-${process.arch}/package.json`),
+    );
     const p = join(dir, name);
     if (existsSync(p)) {
       try {
@@ -65,7 +67,9 @@ function ensureFfmpeg() {
   for (const name of ['ffmpeg', 'ffprobe']) {
     const p = binary(name);
     if (!p) {
-      console.error(`ensure-test-deps: ${name} missing: run npm ci (installs @${name}-installer/${name}) or apt-get install ffmpeg`);
+      console.error(
+        `ensure-test-deps: ${name} missing: run npm ci (installs @${name}-installer/${name}) or apt-get install ffmpeg`,
+      );
       failed = true;
       continue;
     }
@@ -108,7 +112,9 @@ async function ensureNats() {
     child.unref();
     for (let i = 0; i < 50; i++) {
       if (await reachable(host, port, 200)) {
-        console.log(`ensure-test-deps: started nats-server (pid ${child.pid}) on ${host}:${port}, store ${dir}`);
+        console.log(
+          `ensure-test-deps: started nats-server (pid ${child.pid}) on ${host}:${port}, store ${dir}`,
+        );
         return;
       }
       await new Promise((r) => setTimeout(r, 100));

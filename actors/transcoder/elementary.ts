@@ -125,7 +125,8 @@ export function opusPacketDurationMs(pkt: Uint8Array): number {
   if (pkt.length < 1) return 0;
   const toc = pkt[0];
   const config = toc >> 3;
-  const frameMs = config < 12 ? SILK_MS[config & 3] : config < 16 ? (config & 1 ? 20 : 10) : CELT_MS[config & 3];
+  const frameMs =
+    config < 12 ? SILK_MS[config & 3] : config < 16 ? (config & 1 ? 20 : 10) : CELT_MS[config & 3];
   const code = toc & 3;
   let frames = 1;
   if (code === 1 || code === 2) frames = 2;

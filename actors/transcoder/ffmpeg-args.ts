@@ -11,7 +11,11 @@ import type { TranscodeTemplate } from './types.js';
  * writes PES lengths so a frame is emitted as soon as it is complete; `-flush_packets 1` writes
  * each packet to the pipe at once.
  */
-export function ffmpegArgs(t: TranscodeTemplate, tracks: { video: boolean; audio: boolean }, extra: string[] = []): string[] {
+export function ffmpegArgs(
+  t: TranscodeTemplate,
+  tracks: { video: boolean; audio: boolean },
+  extra: string[] = [],
+): string[] {
   const args = [
     '-hide_banner',
     '-nostdin',
@@ -29,7 +33,18 @@ export function ffmpegArgs(t: TranscodeTemplate, tracks: { video: boolean; audio
   ];
   if (tracks.video && t.video && t.video !== 'copy') {
     const gopS = (t.video.gopMs / 1000).toFixed(3);
-    args.push('-map', '0:v:0', '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-tune', 'zerolatency');
+    args.push(
+      '-map',
+      '0:v:0',
+      '-c:v',
+      'libx264',
+      '-profile:v',
+      'baseline',
+      '-preset',
+      'veryfast',
+      '-tune',
+      'zerolatency',
+    );
     args.push('-pix_fmt', 'yuv420p', '-bf', '0', '-g', '600', '-keyint_min', '1', '-sc_threshold', '0');
     args.push('-force_key_frames', `expr:if(isnan(prev_forced_t),1,gte(t,prev_forced_t+${gopS}))`);
     if (t.video.bitrateKbps) {
@@ -41,7 +56,18 @@ export function ffmpegArgs(t: TranscodeTemplate, tracks: { video: boolean; audio
     args.push('-vsync', 'passthrough');
   }
   if (tracks.audio && t.audio !== 'copy') {
-    args.push('-map', '0:a:0', '-c:a', 'libopus', '-b:a', `${t.audio.bitrateKbps}k`, '-ar', '48000', '-ac', '2');
+    args.push(
+      '-map',
+      '0:a:0',
+      '-c:a',
+      'libopus',
+      '-b:a',
+      `${t.audio.bitrateKbps}k`,
+      '-ar',
+      '48000',
+      '-ac',
+      '2',
+    );
     args.push('-frame_duration', '20');
   }
   args.push(

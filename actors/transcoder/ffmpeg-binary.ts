@@ -4,17 +4,15 @@ import { delimiter, join } from 'node:path';
 
 let cached: string | undefined;
 
-/** ffmpeg to run: FFMPEG_PATH, then `ffmpeg` on PATH, then the @ffmpeg-installer/ffmpeg binary (made executable). */
-export function resolveFfmpegPath(): string {
-  if (cached) return cached;
+function find(): string {
   const env = process.env.FFMPEG_PATH;
-  if (env && existsSync(env)) return (cached = env);
+  if (env && existsSync(env)) return env;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     const p = join(dir, 'ffmpeg');
     try {
       accessSync(p, constants.X_OK);
-      return (cached = p);
+      return p;
     } catch {
       // keep looking
     }
@@ -26,5 +24,11 @@ export function resolveFfmpegPath(): string {
   } catch {
     chmodSync(p, 0o755);
   }
-  return (cached = p);
+  return p;
+}
+
+/** ffmpeg to run: FFMPEG_PATH, then `ffmpeg` on PATH, then the @ffmpeg-installer/ffmpeg binary (made executable). */
+export function resolveFfmpegPath(): string {
+  cached ??= find();
+  return cached;
 }

@@ -13,7 +13,10 @@
 export const VIDEO_BODY_HEADER = 5;
 export const OPUS_BODY_HEADER = 5;
 
-export function avcVideoBody(payload: Uint8Array, o: { key: boolean; config: boolean; cts: number }): Uint8Array {
+export function avcVideoBody(
+  payload: Uint8Array,
+  o: { key: boolean; config: boolean; cts: number },
+): Uint8Array {
   const out = new Uint8Array(VIDEO_BODY_HEADER + payload.length);
   const cts = Math.round(o.cts) & 0xffffff;
   out[0] = ((o.key || o.config ? 1 : 2) << 4) | 7;

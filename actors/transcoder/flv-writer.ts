@@ -13,9 +13,16 @@ export const FLV_TAG_OVERHEAD = 11 + 4;
 export const MAX_FLV_TAG_BODY = 0xffffff;
 
 /** Writes the 9-byte FLV header plus PreviousTagSize0 into `out` at `offset`; returns 13. */
-export function writeFlvHeader(flags: { audio: boolean; video: boolean }, out: Uint8Array, offset: number): number {
+export function writeFlvHeader(
+  flags: { audio: boolean; video: boolean },
+  out: Uint8Array,
+  offset: number,
+): number {
   if (offset + FLV_HEADER_SIZE > out.length) throw new RangeError('writeFlvHeader: buffer too short');
-  out.set([0x46, 0x4c, 0x56, 1, (flags.audio ? 4 : 0) | (flags.video ? 1 : 0), 0, 0, 0, 9, 0, 0, 0, 0], offset);
+  out.set(
+    [0x46, 0x4c, 0x56, 1, (flags.audio ? 4 : 0) | (flags.video ? 1 : 0), 0, 0, 0, 9, 0, 0, 0, 0],
+    offset,
+  );
   return FLV_HEADER_SIZE;
 }
 
@@ -39,7 +46,8 @@ export function writeFlvTag(
   offset: number,
 ): number {
   const { type, body } = tag;
-  if (body.length > MAX_FLV_TAG_BODY) throw new RangeError(`FLV tag body of ${body.length} bytes exceeds 24 bits`);
+  if (body.length > MAX_FLV_TAG_BODY)
+    throw new RangeError(`FLV tag body of ${body.length} bytes exceeds 24 bits`);
   const size = sizeOfFlvTag(body);
   if (offset + size > out.length) throw new RangeError('writeFlvTag: buffer too short');
   const ts = Math.max(0, Math.floor(tag.timestamp)) >>> 0;

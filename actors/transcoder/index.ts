@@ -16,9 +16,9 @@ export {
 export { FEED_BASE_MS, Transcoder } from './transcoder.js';
 export type {
   RestartPolicy,
-  TranscodeTemplate,
   TranscoderEvents,
   TranscoderOptions,
   TranscoderRestartInfo,
   TranscoderStats,
+  TranscodeTemplate,
 } from './types.js';

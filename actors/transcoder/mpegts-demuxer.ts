@@ -41,7 +41,11 @@ interface PesAssembly {
 
 function readTimestamp(b: Uint8Array, p: number): number {
   return (
-    ((b[p] >> 1) & 0x07) * 0x40000000 + (b[p + 1] << 22) + ((b[p + 2] >> 1) << 15) + (b[p + 3] << 7) + (b[p + 4] >> 1)
+    ((b[p] >> 1) & 0x07) * 0x40000000 +
+    (b[p + 1] << 22) +
+    ((b[p + 2] >> 1) << 15) +
+    (b[p + 3] << 7) +
+    (b[p + 4] >> 1)
   );
 }
 
@@ -104,7 +108,14 @@ export class MpegTsDemuxer {
     const payload = b.subarray(start, end);
     if (pusi) {
       if (this.pes.has(pid)) this.emit(pid);
-      this.pes.set(pid, { parts: [payload], size: payload.length, expected: -1, pts: undefined, dts: undefined, headerDone: false });
+      this.pes.set(pid, {
+        parts: [payload],
+        size: payload.length,
+        expected: -1,
+        pts: undefined,
+        dts: undefined,
+        headerDone: false,
+      });
     } else {
       const a = this.pes.get(pid);
       if (!a) return;
@@ -112,7 +123,10 @@ export class MpegTsDemuxer {
       a.size += payload.length;
       if (a.size > MAX_PES_SIZE) {
         this.pes.delete(pid);
-        throw new ProtocolError('RTS_ERR_TS_PES_TOO_LARGE', `PES on PID ${pid} exceeds ${MAX_PES_SIZE} bytes`);
+        throw new ProtocolError(
+          'RTS_ERR_TS_PES_TOO_LARGE',
+          `PES on PID ${pid} exceeds ${MAX_PES_SIZE} bytes`,
+        );
       }
     }
     const a = this.pes.get(pid)!;
@@ -156,12 +170,18 @@ export class MpegTsDemuxer {
   private emit(pid: number): void {
     const a = this.pes.get(pid);
     this.pes.delete(pid);
-    if (!a || !a.headerDone || a.size === 0) return;
+    if (!a?.headerDone || a.size === 0) return;
     const all = this.join(a);
     const headerLen = 9 + all[8];
     const end = a.expected >= 0 ? Math.min(a.expected, all.length) : all.length;
     if (headerLen >= end) return;
-    this.onPes({ pid, kind: this.streams.get(pid) ?? 'other', pts: a.pts, dts: a.dts, data: all.subarray(headerLen, end) });
+    this.onPes({
+      pid,
+      kind: this.streams.get(pid) ?? 'other',
+      pts: a.pts,
+      dts: a.dts,
+      data: all.subarray(headerLen, end),
+    });
   }
 
   private pat(s: Uint8Array): void {
@@ -198,7 +218,14 @@ export class MpegTsDemuxer {
 
 function hasOpusRegistration(s: Uint8Array, from: number, to: number): boolean {
   for (let p = from; p + 2 <= to; p += 2 + s[p + 1]) {
-    if (s[p] === 0x05 && s[p + 1] >= 4 && s[p + 2] === 0x4f && s[p + 3] === 0x70 && s[p + 4] === 0x75 && s[p + 5] === 0x73) {
+    if (
+      s[p] === 0x05 &&
+      s[p + 1] >= 4 &&
+      s[p + 2] === 0x4f &&
+      s[p + 3] === 0x70 &&
+      s[p + 4] === 0x75 &&
+      s[p + 5] === 0x73
+    ) {
       return true;
     }
   }

@@ -20,10 +20,10 @@ import { MpegTsDemuxer, type PesPacket } from './mpegts-demuxer.js';
 import { transcodesAudio, transcodesVideo } from './templates.js';
 import type {
   RestartPolicy,
-  TranscodeTemplate,
   TranscoderEvents,
   TranscoderOptions,
   TranscoderStats,
+  TranscodeTemplate,
 } from './types.js';
 
 /** Input timestamps are fed as `dts - firstDts + FEED_BASE_MS` so Opus pre-skip never goes negative. */
@@ -201,7 +201,7 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
       return true;
     }
     const stdin = this.child?.stdin;
-    if (!stdin || !stdin.writable) {
+    if (!stdin?.writable) {
       this.s.droppedWhileStarting++;
       return false;
     }
@@ -284,7 +284,7 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
 
   private writeTag(type: number, dts: number, body: Uint8Array): void {
     const stdin = this.child?.stdin;
-    if (!stdin || !stdin.writable) return;
+    if (!stdin?.writable) return;
     const ts = Math.max(0, Math.round(dts - (this.firstDts ?? dts)) + FEED_BASE_MS);
     const tag = encodeFlvTag({ type, timestamp: ts, body });
     this.s.bytesToFfmpeg += tag.length;
@@ -360,12 +360,21 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
       return;
     }
     if (err) {
-      this.safeEmit('error', new RtsError('RTS_ERR_TRANSCODER_SPAWN', `ffmpeg: ${err.message}`, { cause: err }));
+      this.safeEmit(
+        'error',
+        new RtsError('RTS_ERR_TRANSCODER_SPAWN', `ffmpeg: ${err.message}`, { cause: err }),
+      );
     }
     const delayMs = Math.min(this.policy.initialDelayMs * 2 ** (this.failures - 1), this.policy.maxDelayMs);
     this.s.restarts++;
     this.log.warn('ffmpeg exited, restarting', { code, signal, delayMs, stderr: lastLine(this.stderrTail) });
-    this.safeEmit('restart', { attempt: this.failures, delayMs, exitCode: code, signal, stderr: this.stderrTail });
+    this.safeEmit('restart', {
+      attempt: this.failures,
+      delayMs,
+      exitCode: code,
+      signal,
+      stderr: this.stderrTail,
+    });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (!this._closed) this.spawnChild();
@@ -390,7 +399,7 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
     this.childProducedOutput = true;
     if (p.kind === 'h264') {
       const dts = this.toInputMs(p.pid, p.dts ?? p.pts);
-      const pts = dts + (((p.pts - (p.dts ?? p.pts)) % TS_WRAP) + TS_WRAP) % TS_WRAP / 90;
+      const pts = dts + ((((p.pts - (p.dts ?? p.pts)) % TS_WRAP) + TS_WRAP) % TS_WRAP) / 90;
       const au = annexBToAvcc(p.data);
       const d = Math.round(dts);
       const ingest = this.ingestVideo.lookup(dts) ?? Date.now();
@@ -399,13 +408,17 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
         if (!this.lastAvcConfig || !sameBytes(cfg, this.lastAvcConfig)) {
           this.lastAvcConfig = cfg;
           const body = avcVideoBody(cfg, { key: true, config: true, cts: 0 });
-          this.out(new OutFrame('video', 'h264', d, d, true, true, body, body.subarray(5), this.seq++, ingest));
+          this.out(
+            new OutFrame('video', 'h264', d, d, true, true, body, body.subarray(5), this.seq++, ingest),
+          );
         }
       }
       if (au.avcc.length === 0) return;
       const cts = Math.round(pts) - d;
       const body = avcVideoBody(au.avcc, { key: au.key, config: false, cts });
-      this.out(new OutFrame('video', 'h264', d, d + cts, au.key, false, body, body.subarray(5), this.seq++, ingest));
+      this.out(
+        new OutFrame('video', 'h264', d, d + cts, au.key, false, body, body.subarray(5), this.seq++, ingest),
+      );
       return;
     }
     if (p.kind === 'opus') {
@@ -415,13 +428,17 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
         const head = encodeOpusHead(2, OPUS_PRE_SKIP, 48000);
         const body = opusAudioBody(head, true);
         const d = Math.round(t);
-        this.out(new OutFrame('audio', 'opus', d, d, true, true, body, body.subarray(5), this.seq++, Date.now()));
+        this.out(
+          new OutFrame('audio', 'opus', d, d, true, true, body, body.subarray(5), this.seq++, Date.now()),
+        );
       }
       for (const pkt of splitOpusAccessUnits(p.data)) {
         const d = Math.round(t);
         const body = opusAudioBody(pkt, false);
         const ingest = this.ingestAudio.lookup(t) ?? Date.now();
-        this.out(new OutFrame('audio', 'opus', d, d, true, false, body, body.subarray(5), this.seq++, ingest));
+        this.out(
+          new OutFrame('audio', 'opus', d, d, true, false, body, body.subarray(5), this.seq++, ingest),
+        );
         t += opusPacketDurationMs(pkt);
       }
     }

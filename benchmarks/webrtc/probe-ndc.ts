@@ -6,7 +6,7 @@
  */
 import { isMainThread, Worker, parentPort } from 'node:worker_threads';
 type Ndc = typeof import('node-datachannel').default;
-let ndc: Ndc;
+let ndc = undefined as unknown as Ndc;
 
 const PORT = 40_100;
 
@@ -105,7 +105,7 @@ if (isMainThread && mode !== 'main') {
     );
     await new Promise((r) => w2.on('exit', r));
   }
-  if (mode === 'both') ndc.cleanup();
+  if (mode === "both") ndc.cleanup();
 } else {
   await main();
   parentPort?.close();

@@ -30,6 +30,9 @@ export class LiveStream {
   overruns = 0;
   private lastAttrs: { stream: string };
   ended = false;
+  /** Merged writes: frames held for `mergeWriteMs`, then written to every player in one writev. */
+  private merged: FrameWire[] = [];
+  private mergeTimer?: NodeJS.Timeout;
 
   constructor(
     readonly key: string,
@@ -41,6 +44,7 @@ export class LiveStream {
     readonly publisher: PublisherInfo,
     ringBytes: number,
     private readonly latency: LatencyHistogram,
+    private readonly mergeWriteMs = 0,
   ) {
     this.ring = PacketRingWriter.create({ ringBytes });
     this.lastAttrs = { stream: key };
@@ -57,12 +61,30 @@ export class LiveStream {
     const frame = this.ring.write(input);
     if (this.players.size > 0) {
       const wire = new FrameWire(frame);
-      for (const p of this.players) p.deliver(frame, wire);
-      const ms = performance.timeOrigin + performance.now() - frame.ingestTime;
-      this.latency.record(ms);
-      serverLatency.record(ms);
+      if (this.mergeWriteMs > 0) {
+        this.merged.push(wire);
+        this.mergeTimer ??= setTimeout(() => this.flushMerged(), this.mergeWriteMs);
+      } else {
+        for (const p of this.players) p.deliver(frame, wire);
+        this.recordLatency(frame.ingestTime);
+      }
     }
     return frame;
+  }
+
+  private flushMerged(): void {
+    this.mergeTimer = undefined;
+    const batch = this.merged;
+    if (batch.length === 0) return;
+    this.merged = [];
+    for (const p of this.players) p.deliverBatch(batch);
+    for (const w of batch) this.recordLatency(w.frame.ingestTime);
+  }
+
+  private recordLatency(ingestTime: number): void {
+    const ms = performance.timeOrigin + performance.now() - ingestTime;
+    this.latency.record(ms);
+    serverLatency.record(ms);
   }
 
   private toFrameInput(typeId: number, timestamp: number, body: Uint8Array, metadata: boolean): FrameInput | undefined {
@@ -137,13 +159,15 @@ export class LiveStream {
 
   /** A new player: config frames and the current GOP first, then live frames as they come. */
   addPlayer(p: StreamPlayer): void {
+    this.flushMerged();
     const { configs, fromSeq } = this.ring.startFrames();
-    for (const c of configs) p.deliver(c, new FrameWire(c));
+    const start = configs.map((c) => new FrameWire(c));
     const end = this.ring.writeSeq;
     for (let seq = fromSeq; seq < end; seq++) {
       const f = this.ring.frame(seq);
-      if (f && !f.config) p.deliver(f, new FrameWire(f));
+      if (f && !f.config) start.push(new FrameWire(f));
     }
+    p.deliverBatch(start);
     this.players.add(p);
   }
 
@@ -153,6 +177,8 @@ export class LiveStream {
 
   end(reason: string): void {
     if (this.ended) return;
+    this.flushMerged();
+    clearTimeout(this.mergeTimer);
     this.ended = true;
     this.ring.end();
     for (const p of [...this.players]) p.streamEnded(reason);

@@ -12,6 +12,8 @@ export interface StreamPlayer {
   readonly bytesOut: number;
   /** One frame, in order, synchronously on the ingest thread. Views: write them, do not keep them. */
   deliver(frame: MediaFrame, wire: FrameWire): void;
+  /** Several frames in one write (merged writes, GOP replay). */
+  deliverBatch(frames: readonly FrameWire[]): void;
   /** The publisher left: end of stream for this player. */
   streamEnded(reason: string): void;
   /** The player fell so far behind that the ring is about to overwrite what it still queues. */

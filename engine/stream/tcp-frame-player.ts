@@ -74,6 +74,13 @@ export abstract class TcpFramePlayer implements StreamPlayer {
     return this.socket.writableLength === 0 ? -1 : this.pinned;
   }
 
+  deliverBatch(frames: readonly FrameWire[]): void {
+    const s = this.socket;
+    s.cork();
+    for (const w of frames) this.deliver(w.frame, w);
+    s.uncork();
+  }
+
   private drained(): void {
     this.pinned = -1;
     if (this.congestedSince > 0) {

@@ -48,12 +48,18 @@ export function sizeOfFragment(tracks: readonly FragmentTrack[]): number {
  * ```
  * Returns bytes written; throws RangeError on a short buffer.
  */
-export function writeFragment(sequence: number, tracks: readonly FragmentTrack[], out: Uint8Array, offset: number): number {
+export function writeFragment(
+  sequence: number,
+  tracks: readonly FragmentTrack[],
+  out: Uint8Array,
+  offset: number,
+): number {
   const size = sizeOfFragment(tracks);
   if (offset + size > out.length) throw new RangeError('writeFragment: buffer too short');
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let moofSize = MOOF_HEADER + MFHD_SIZE;
-  for (const t of tracks) moofSize += TRAF_HEADER + TFHD_SIZE + TFDT_SIZE + TRUN_FIXED + TRUN_PER_SAMPLE * t.samples.length;
+  for (const t of tracks)
+    moofSize += TRAF_HEADER + TFHD_SIZE + TFDT_SIZE + TRUN_FIXED + TRUN_PER_SAMPLE * t.samples.length;
   let p = offset;
   const header = (sz: number, type: number) => {
     dv.setUint32(p, sz);

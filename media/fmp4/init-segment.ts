@@ -62,7 +62,17 @@ function u8s(...fields: Array<[number, number]>): Uint8Array {
   return out;
 }
 
-const MATRIX = u8s([0x10000, 4], [0, 4], [0, 4], [0, 4], [0x10000, 4], [0, 4], [0, 4], [0, 4], [0x40000000, 4]);
+const MATRIX = u8s(
+  [0x10000, 4],
+  [0, 4],
+  [0, 4],
+  [0, 4],
+  [0x10000, 4],
+  [0, 4],
+  [0, 4],
+  [0, 4],
+  [0x40000000, 4],
+);
 
 function mvhd(nextTrackId: number): Uint8Array {
   return fullBox(
@@ -82,7 +92,19 @@ function tkhd(t: InitTrack): Uint8Array {
     'tkhd',
     0,
     3,
-    u8s([0, 4], [0, 4], [t.trackId, 4], [0, 4], [0, 4], [0, 4], [0, 4], [0, 2], [0, 2], [video ? 0 : 0x100, 2], [0, 2]),
+    u8s(
+      [0, 4],
+      [0, 4],
+      [t.trackId, 4],
+      [0, 4],
+      [0, 4],
+      [0, 4],
+      [0, 4],
+      [0, 2],
+      [0, 2],
+      [video ? 0 : 0x100, 2],
+      [0, 2],
+    ),
     MATRIX,
     u8s([video ? t.width << 16 : 0, 4], [video ? t.height << 16 : 0, 4]),
   );
@@ -112,7 +134,14 @@ function esds(trackId: number, asc: Uint8Array): Uint8Array {
 /** dOps (Opus in ISO BMFF, 4.3.2): big-endian fields taken from the OpusHead. */
 function dOps(opusHead: Uint8Array): Uint8Array {
   const h = parseOpusHead(opusHead, 0);
-  const fixed = u8s([0, 1], [h.channels, 1], [h.preSkip, 2], [h.inputSampleRate, 4], [h.outputGain & 0xffff, 2], [h.mappingFamily, 1]);
+  const fixed = u8s(
+    [0, 1],
+    [h.channels, 1],
+    [h.preSkip, 2],
+    [h.inputSampleRate, 4],
+    [h.outputGain & 0xffff, 2],
+    [h.mappingFamily, 1],
+  );
   return box('dOps', fixed, h.mappingFamily !== 0 ? h.mappingTable : new Uint8Array(0));
 }
 
@@ -144,7 +173,10 @@ function sampleEntry(t: InitTrack): Uint8Array {
   }
   // AudioSampleEntry (14496-12 12.2.3)
   const rate = t.codec === 'opus' ? 48000 : t.sampleRate;
-  const fields = concat(new Uint8Array(6), u8s([1, 2], [0, 4], [0, 4], [t.channels, 2], [16, 2], [0, 2], [0, 2], [rate * 65536, 4]));
+  const fields = concat(
+    new Uint8Array(6),
+    u8s([1, 2], [0, 4], [0, 4], [t.channels, 2], [16, 2], [0, 2], [0, 2], [rate * 65536, 4]),
+  );
   if (t.codec === 'aac') return box('mp4a', fields, esds(t.trackId, t.config));
   if (t.codec === 'opus') return box('Opus', fields, dOps(t.config));
   throw new UnsupportedCodecError(`fMP4 audio codec ${t.codec as string}`);
@@ -152,8 +184,18 @@ function sampleEntry(t: InitTrack): Uint8Array {
 
 function trak(t: InitTrack): Uint8Array {
   const video = t.kind === 'video';
-  const hdlr = fullBox('hdlr', 0, 0, u8s([0, 4]), enc.encode(video ? 'vide' : 'soun'), new Uint8Array(12), enc.encode(video ? 'VideoHandler\0' : 'SoundHandler\0'));
-  const mediaHeader = video ? fullBox('vmhd', 0, 1, new Uint8Array(8)) : fullBox('smhd', 0, 0, new Uint8Array(4));
+  const hdlr = fullBox(
+    'hdlr',
+    0,
+    0,
+    u8s([0, 4]),
+    enc.encode(video ? 'vide' : 'soun'),
+    new Uint8Array(12),
+    enc.encode(video ? 'VideoHandler\0' : 'SoundHandler\0'),
+  );
+  const mediaHeader = video
+    ? fullBox('vmhd', 0, 1, new Uint8Array(8))
+    : fullBox('smhd', 0, 0, new Uint8Array(4));
   const dinf = box('dinf', fullBox('dref', 0, 0, u8s([1, 4]), fullBox('url ', 0, 1)));
   const stbl = box(
     'stbl',
@@ -171,6 +213,9 @@ function trak(t: InitTrack): Uint8Array {
 export function encodeInitSegment(tracks: InitTrack[]): Uint8Array {
   const ftyp = box('ftyp', enc.encode('iso6'), u8s([0, 4]), enc.encode('iso6cmfciso5mp41'));
   const nextId = Math.max(0, ...tracks.map((t) => t.trackId)) + 1;
-  const mvex = box('mvex', ...tracks.map((t) => fullBox('trex', 0, 0, u8s([t.trackId, 4], [1, 4], [0, 4], [0, 4], [0, 4]))));
+  const mvex = box(
+    'mvex',
+    ...tracks.map((t) => fullBox('trex', 0, 0, u8s([t.trackId, 4], [1, 4], [0, 4], [0, 4], [0, 4]))),
+  );
   return concat(ftyp, box('moov', mvhd(nextId), ...tracks.map(trak), mvex));
 }

@@ -1,7 +1,7 @@
 import { ProtocolError, UnsupportedCodecError } from '../../engine/errors.js';
-import type { AudioCodec, VideoCodec } from '../frame/media-frame.js';
-import { type AacConfig, parseAacConfig } from '../aac/audio-specific-config.js';
 import { ADTS_HEADER_SIZE, writeAdtsHeader } from '../aac/adts.js';
+import { type AacConfig, parseAacConfig } from '../aac/audio-specific-config.js';
+import type { AudioCodec, VideoCodec } from '../frame/media-frame.js';
 import { decodeAvcConfig } from '../h264/avc-config.js';
 import { readNalLength } from '../h264/nal-units.js';
 import { decodeHevcConfig } from '../h265/hevc-config.js';
@@ -141,14 +141,39 @@ export class TsMuxer {
     // PAT: table_id 0, one program (1) → PMT PID.
     let o = sink.reserve(TS_PACKET_SIZE);
     let b = sink.buf;
-    this.writeSectionPacket(b, o, PID_PAT, [0x00, 0xb0, 13, 0x00, 0x01, 0xc1, 0x00, 0x00, 0x00, 0x01, 0xe0 | (PID_PMT >> 8), PID_PMT & 0xff]);
+    this.writeSectionPacket(b, o, PID_PAT, [
+      0x00,
+      0xb0,
+      13,
+      0x00,
+      0x01,
+      0xc1,
+      0x00,
+      0x00,
+      0x00,
+      0x01,
+      0xe0 | (PID_PMT >> 8),
+      PID_PMT & 0xff,
+    ]);
     // PMT: table_id 2, program 1, PCR PID, one entry per elementary stream.
     const es: number[] = [];
     if (this.videoCodec) {
-      es.push(this.videoCodec === 'h264' ? STREAM_TYPE_H264 : STREAM_TYPE_H265, 0xe0 | (PID_VIDEO >> 8), PID_VIDEO & 0xff, 0xf0, 0);
+      es.push(
+        this.videoCodec === 'h264' ? STREAM_TYPE_H264 : STREAM_TYPE_H265,
+        0xe0 | (PID_VIDEO >> 8),
+        PID_VIDEO & 0xff,
+        0xf0,
+        0,
+      );
     }
     if (this.audioCodec) {
-      es.push(this.audioCodec === 'aac' ? STREAM_TYPE_AAC_ADTS : STREAM_TYPE_MPEG1_AUDIO, 0xe0 | (PID_AUDIO >> 8), PID_AUDIO & 0xff, 0xf0, 0);
+      es.push(
+        this.audioCodec === 'aac' ? STREAM_TYPE_AAC_ADTS : STREAM_TYPE_MPEG1_AUDIO,
+        0xe0 | (PID_AUDIO >> 8),
+        PID_AUDIO & 0xff,
+        0xf0,
+        0,
+      );
     }
     const sectionLength = 9 + es.length + 4;
     o = sink.reserve(TS_PACKET_SIZE);
@@ -188,8 +213,10 @@ export class TsMuxer {
 
   /** Writes one video access unit (AVCC/HVCC payload) as a PES; AUD and, on keyframes, parameter sets first. */
   writeVideo(payload: Uint8Array, dtsMs: number, ptsMs: number, key: boolean, sink: SegmentBuffer): void {
-    if (!this.videoCodec) throw new ProtocolError('RTS_ERR_TS_NO_VIDEO_CONFIG', 'video frame before its sequence header');
-    if (payload.length > MAX_ACCESS_UNIT_SIZE) throw new ProtocolError('RTS_ERR_TS_AU_TOO_LARGE', 'access unit too large');
+    if (!this.videoCodec)
+      throw new ProtocolError('RTS_ERR_TS_NO_VIDEO_CONFIG', 'video frame before its sequence header');
+    if (payload.length > MAX_ACCESS_UNIT_SIZE)
+      throw new ProtocolError('RTS_ERR_TS_AU_TOO_LARGE', 'access unit too large');
     const h265 = this.videoCodec === 'h265';
     const pieces = this.pieces;
     pieces.length = 0;
@@ -234,7 +261,8 @@ export class TsMuxer {
 
   /** Writes one audio frame (raw AAC gets an ADTS header; MP3 goes as is) as a PES. */
   writeAudio(payload: Uint8Array, ptsMs: number, sink: SegmentBuffer): void {
-    if (!this.audioCodec) throw new ProtocolError('RTS_ERR_TS_NO_AUDIO_CONFIG', 'audio frame before its sequence header');
+    if (!this.audioCodec)
+      throw new ProtocolError('RTS_ERR_TS_NO_AUDIO_CONFIG', 'audio frame before its sequence header');
     const pieces = this.pieces;
     pieces.length = 0;
     if (this.audioCodec === 'aac' && this.aac) {
@@ -244,7 +272,8 @@ export class TsMuxer {
     pieces.push(payload);
     const esLength = payload.length + (this.audioCodec === 'aac' ? ADTS_HEADER_SIZE : 0);
     const pesLength = 8 + esLength;
-    if (pesLength > MAX_PES_PACKET_LENGTH) throw new ProtocolError('RTS_ERR_TS_AU_TOO_LARGE', 'audio frame too large');
+    if (pesLength > MAX_PES_PACKET_LENGTH)
+      throw new ProtocolError('RTS_ERR_TS_AU_TOO_LARGE', 'audio frame too large');
     const pts = msTo90k(ptsMs);
     const h = this.pesHeader;
     h[0] = 0;

@@ -133,7 +133,10 @@ interface MpegtsLib {
   Events: { ERROR: string };
 }
 interface HlsInstance {
-  on(event: string, fn: (event: string, data: { fatal?: boolean; type?: string; details?: string }) => void): void;
+  on(
+    event: string,
+    fn: (event: string, data: { fatal?: boolean; type?: string; details?: string }) => void,
+  ): void;
   loadSource(url: string): void;
   attachMedia(el: HTMLMediaElement): void;
   destroy(): void;
@@ -176,7 +179,9 @@ function errorText(err: unknown): { code: string; message: string } {
 
 export class RtsPlayer {
   readonly video: HTMLVideoElement;
-  private readonly opts: Required<Omit<RtsPlayerOptions, 'iceServers' | 'vendorBaseUrl' | 'flvConfig' | 'hlsConfig'>> &
+  private readonly opts: Required<
+    Omit<RtsPlayerOptions, 'iceServers' | 'vendorBaseUrl' | 'flvConfig' | 'hlsConfig'>
+  > &
     RtsPlayerOptions;
   private readonly listeners = new Map<keyof RtsPlayerEvents, Set<Listener<never>>>();
   private gen = 0;
@@ -194,7 +199,8 @@ export class RtsPlayer {
     this.emit('waiting', { protocol: this.session.protocol, reason: 'buffering' });
   };
   private readonly onPlaying = (): void => {
-    if (this.playing && this.session && this.stallCount > 0) this.emit('playing', { protocol: this.session.protocol });
+    if (this.playing && this.session && this.stallCount > 0)
+      this.emit('playing', { protocol: this.session.protocol });
   };
 
   constructor(video: HTMLVideoElement, opts: RtsPlayerOptions = {}) {
@@ -205,7 +211,7 @@ export class RtsPlayer {
       iceGatheringTimeoutMs: 2000,
       protocols: DEFAULT_PROTOCOLS,
       muted: false,
-      ...opts,
+      ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as RtsPlayerOptions),
     };
     video.addEventListener('waiting', this.onWaiting);
     video.addEventListener('playing', this.onPlaying);
@@ -303,7 +309,8 @@ export class RtsPlayer {
         s.framesDropped = q.droppedVideoFrames;
       }
       const b = this.video.buffered;
-      if (b.length > 0) s.bufferedAheadMs = Math.max(0, (b.end(b.length - 1) - this.video.currentTime) * 1000);
+      if (b.length > 0)
+        s.bufferedAheadMs = Math.max(0, (b.end(b.length - 1) - this.video.currentTime) * 1000);
     }
     return s;
   }
@@ -380,7 +387,12 @@ export class RtsPlayer {
     }
   }
 
-  private async attempt(protocol: RtsProtocol, index: number, gen: number, retriesLeft?: number): Promise<void> {
+  private async attempt(
+    protocol: RtsProtocol,
+    index: number,
+    gen: number,
+    retriesLeft?: number,
+  ): Promise<void> {
     const url = this.endpoints[protocol]!;
     let failEarly!: (e: unknown) => void;
     const early = new Promise<never>((_, reject) => {
@@ -544,14 +556,17 @@ export class RtsPlayer {
       }
       return g[globalName];
     };
-    const lib = moduleFirst ? ((await asModule()) ?? (await asScript())) : ((await asScript()) ?? (await asModule()));
+    const lib = moduleFirst
+      ? ((await asModule()) ?? (await asScript()))
+      : ((await asScript()) ?? (await asModule()));
     if (!lib) throw new PlayerError('VENDOR_LOAD', `cannot load ${globalName} from ${url}`);
     return lib as T;
   }
 
   private async startFlv(session: Session, url: string, fail: (e: unknown) => void): Promise<void> {
     const mpegts = await this.loadVendor<MpegtsLib>('mpegts.js', 'mpegts', false);
-    if (!mpegts.isSupported()) throw new PlayerError('FLV_UNSUPPORTED', 'MediaSource is not available for HTTP-FLV');
+    if (!mpegts.isSupported())
+      throw new PlayerError('FLV_UNSUPPORTED', 'MediaSource is not available for HTTP-FLV');
     const player = mpegts.createPlayer(
       { type: 'flv', isLive: true, url },
       {
@@ -577,7 +592,12 @@ export class RtsPlayer {
     player.on(mpegts.Events.ERROR, (type, detail, info) => {
       const msg = (info as { msg?: string; code?: number } | undefined)?.msg ?? '';
       const code = (info as { code?: number } | undefined)?.code;
-      fail(new PlayerError('FLV_ERROR', `${String(type)}: ${String(detail)}${code ? ` ${code}` : ''}${msg ? ` ${msg}` : ''}`));
+      fail(
+        new PlayerError(
+          'FLV_ERROR',
+          `${String(type)}: ${String(detail)}${code ? ` ${code}` : ''}${msg ? ` ${msg}` : ''}`,
+        ),
+      );
     });
     player.attachMediaElement(this.video);
     player.load();
@@ -587,7 +607,8 @@ export class RtsPlayer {
     const nativeHls = this.video.canPlayType('application/vnd.apple.mpegurl') !== '';
     const hasMse = typeof MediaSource !== 'undefined';
     if (nativeHls && !hasMse) {
-      const onError = (): void => fail(new PlayerError('HLS_ERROR', `native HLS error ${this.video.error?.code ?? ''}`));
+      const onError = (): void =>
+        fail(new PlayerError('HLS_ERROR', `native HLS error ${this.video.error?.code ?? ''}`));
       this.video.addEventListener('error', onError);
       this.video.src = url;
       session.teardown = () => {
@@ -598,7 +619,8 @@ export class RtsPlayer {
       return;
     }
     const Hls = await this.loadVendor<HlsLib>('hls.js', 'Hls', true);
-    if (!Hls.isSupported()) throw new PlayerError('HLS_UNSUPPORTED', 'neither hls.js nor native HLS can play here');
+    if (!Hls.isSupported())
+      throw new PlayerError('HLS_UNSUPPORTED', 'neither hls.js nor native HLS can play here');
     const hls = new Hls({ lowLatencyMode: true, liveDurationInfinity: true, ...this.opts.hlsConfig });
     session.teardown = () => hls.destroy();
     hls.on(Hls.Events.ERROR, (_e, data) => {

@@ -173,7 +173,9 @@ export async function decode(url: string, o: DecodeOptions = {}): Promise<Decode
   const frameHits = [...stdout.matchAll(/^frame=(\d+)$/gm)];
   const frames = frameHits.length ? Number(frameHits[frameHits.length - 1]![1]) : 0;
   const inputPart = stderr.split(/Stream mapping:|Output #0/)[0] ?? '';
-  const video = /Stream #\d+:\d+.*?: Video: ([^,]+(?:\([^)]*\))?)[^\n]*?, (\d{2,5})x(\d{2,5})/.exec(inputPart);
+  const video = /Stream #\d+:\d+.*?: Video: ([^,]+(?:\([^)]*\))?)[^\n]*?, (\d{2,5})x(\d{2,5})/.exec(
+    inputPart,
+  );
   const audio = /Stream #\d+:\d+.*?: Audio: ([^,\n]+)/.exec(inputPart);
   const errors = stderr
     .split('\n')

@@ -43,13 +43,21 @@ export async function startNodeMediaServer(opts: { timeoutMs?: number } = {}): P
   const require = createRequire(import.meta.url);
   const pkgDir = dirname(require.resolve('node-media-server/package.json'));
   const dir = mkdtempSync(join(tmpdir(), 'rts-nms-'));
-  const config = JSON.parse(readFileSync(join(pkgDir, 'bin', 'config.json'), 'utf8')) as Record<string, unknown>;
+  const config = JSON.parse(readFileSync(join(pkgDir, 'bin', 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   config.webadmin = { enable: false };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 4));
   copyFileSync(join(pkgDir, 'bin', 'key.pem'), join(dir, 'key.pem'));
   copyFileSync(join(pkgDir, 'bin', 'cert.pem'), join(dir, 'cert.pem'));
   mkdirSync(join(dir, 'data'));
-  const [rtmpPort, httpPort, rtmpsPort, httpsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [rtmpPort, httpPort, rtmpsPort, httpsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const args = [
     join(pkgDir, 'bin', 'app.js'),
     '-c',

@@ -1,12 +1,24 @@
 import { InvalidStateError, RtsError } from '../../engine/errors.js';
 import { type Logger, silentLogger } from '../../engine/logging/logger.js';
-import { type AudioConfigInfo, describeAudioConfig, describeVideoConfig, type VideoConfigInfo } from '../../media/codec/analyze.js';
+import {
+  type AudioConfigInfo,
+  describeAudioConfig,
+  describeVideoConfig,
+  type VideoConfigInfo,
+} from '../../media/codec/analyze.js';
 import type { InitTrack } from '../../media/fmp4/init-segment.js';
 import type { AudioCodec, MediaFrame, VideoCodec } from '../../media/frame/media-frame.js';
 import { AUDIO_TRACK_ID, LlSegmenter, VIDEO_TIMESCALE, VIDEO_TRACK_ID } from './ll-segmenter.js';
 import { targetDurationOf, writeClassicPlaylist, writeLlPlaylist } from './playlist-writer.js';
 import { TsSegmenter } from './ts-segmenter.js';
-import { DEFAULT_HLS_CONFIG, type HlsConfig, type HlsHandleOptions, type HlsRequest, type HlsResponse, type HlsSegment } from './types.js';
+import {
+  DEFAULT_HLS_CONFIG,
+  type HlsConfig,
+  type HlsHandleOptions,
+  type HlsRequest,
+  type HlsResponse,
+  type HlsSegment,
+} from './types.js';
 
 /** Audio alone for this long with no video sequence header: the stream is audio-only. */
 export const AUDIO_ONLY_AFTER_MS = 1000;
@@ -33,7 +45,11 @@ interface Waiter {
 }
 
 function text(status: number, body: string): HlsResponse {
-  return { status, headers: { ...CORS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' }, body };
+  return {
+    status,
+    headers: { ...CORS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' },
+    body,
+  };
 }
 
 /**
@@ -119,7 +135,12 @@ export class HlsMuxer {
       this.dropped++;
       if (!(err instanceof RtsError) && !(err instanceof RangeError)) throw err;
       if (this.dropped === 1 || this.dropped % 1000 === 0) {
-        this.log.warn('hls frame dropped', { stream: this.stream, dropped: this.dropped, code: (err as RtsError).code, error: err.message });
+        this.log.warn('hls frame dropped', {
+          stream: this.stream,
+          dropped: this.dropped,
+          code: (err as RtsError).code,
+          error: err.message,
+        });
       }
     }
   }
@@ -221,7 +242,12 @@ export class HlsMuxer {
   private buildTracks(): void {
     const tracks: InitTrack[] = [];
     const v = this.videoInfo;
-    if (!this.audioOnly && v && this.videoConfig && (this.videoCodec === 'h264' || this.videoCodec === 'h265')) {
+    if (
+      !this.audioOnly &&
+      v &&
+      this.videoConfig &&
+      (this.videoCodec === 'h264' || this.videoCodec === 'h265')
+    ) {
       tracks.push({
         kind: 'video',
         trackId: VIDEO_TRACK_ID,
@@ -393,9 +419,17 @@ export class HlsMuxer {
   private renderLl(q: string): HlsResponse {
     const segments = this.visible(this.llSegments);
     const current = this.ll.isOpen
-      ? { msn: this.msn, parts: this.ll.parts, programDateTime: 0, discontinuity: this.ll.discontinuityPending, initId: this.ll.initId }
+      ? {
+          msn: this.msn,
+          parts: this.ll.parts,
+          programDateTime: 0,
+          discontinuity: this.ll.discontinuityPending,
+          initId: this.ll.initId,
+        }
       : undefined;
-    if (current) current.programDateTime = this.wallAnchor !== undefined ? this.wallAnchor + this.segStartDts : this.now();
+    if (current)
+      current.programDateTime =
+        this.wallAnchor !== undefined ? this.wallAnchor + this.segStartDts : this.now();
     if (segments.length === 0 && (!current || current.parts.length === 0)) return text(404, 'no part yet');
     const body = writeLlPlaylist({
       targetDuration: targetDurationOf(this.config.targetDurationMs, this.maxLlMs),
@@ -440,7 +474,10 @@ export class HlsMuxer {
     const found = this.findPart(msn, part);
     if (found) return Promise.resolve(media(found.data, 'video/mp4'));
     // A preload-hinted part (the next one) blocks until it exists; anything else is gone or unknown.
-    const next = (msn === this.msn && this.ll.isOpen && part === this.ll.parts.length) || (msn === this.msn + 1 && part === 0) || (msn === this.msn && !this.ll.isOpen && part === 0);
+    const next =
+      (msn === this.msn && this.ll.isOpen && part === this.ll.parts.length) ||
+      (msn === this.msn + 1 && part === 0) ||
+      (msn === this.msn && !this.ll.isOpen && part === 0);
     if (!next || this.ended) return Promise.resolve(text(404, 'no such part'));
     return this.block(msn, part, () => {
       const p = this.findPart(msn, part);
@@ -507,7 +544,12 @@ function playlist(body: string): HlsResponse {
 function media(body: Uint8Array, type: string): HlsResponse {
   return {
     status: 200,
-    headers: { ...CORS, 'Content-Type': type, 'Cache-Control': 'max-age=60, immutable', 'Content-Length': String(body.length) },
+    headers: {
+      ...CORS,
+      'Content-Type': type,
+      'Cache-Control': 'max-age=60, immutable',
+      'Content-Length': String(body.length),
+    },
     body,
   };
 }

@@ -154,10 +154,18 @@ export class LlSegmenter {
     if (!p || p.samples.length === 0) return;
     const tracks: FragmentTrack[] = [];
     if (this.video && this.video.samples.length > 0) {
-      tracks.push({ trackId: VIDEO_TRACK_ID, baseDecodeTime: this.video.baseTicks, samples: this.video.samples });
+      tracks.push({
+        trackId: VIDEO_TRACK_ID,
+        baseDecodeTime: this.video.baseTicks,
+        samples: this.video.samples,
+      });
     }
     if (this.audio && this.audio.samples.length > 0) {
-      tracks.push({ trackId: AUDIO_TRACK_ID, baseDecodeTime: this.audio.baseTicks, samples: this.audio.samples });
+      tracks.push({
+        trackId: AUDIO_TRACK_ID,
+        baseDecodeTime: this.audio.baseTicks,
+        samples: this.audio.samples,
+      });
     }
     const data = encodeFragment(this.fragmentSeq++, tracks);
     this.parts.push({

@@ -50,7 +50,13 @@ export interface LlPlaylistInput {
   discontinuitySequence: number;
   segments: readonly HlsSegment[];
   /** The segment being built: its msn, parts so far, start time and init. */
-  current?: { msn: number; parts: readonly HlsPart[]; programDateTime: number; discontinuity: boolean; initId: number };
+  current?: {
+    msn: number;
+    parts: readonly HlsPart[];
+    programDateTime: number;
+    discontinuity: boolean;
+    initId: number;
+  };
   /** Parts are listed for segments with msn ≥ this (the last few target durations). */
   partsFromMsn: number;
   ended: boolean;
@@ -83,7 +89,9 @@ export function writeLlPlaylist(p: LlPlaylistInput): string {
   const parts = (msn: number, list: readonly HlsPart[]) => {
     list.forEach((part, i) => {
       const ind = part.independent ? ',INDEPENDENT=YES' : '';
-      lines.push(`#EXT-X-PART:DURATION=${seconds(part.durationMs)},URI="${withQuery(`ll/part-${msn}.${i}.m4s`, q)}"${ind}`);
+      lines.push(
+        `#EXT-X-PART:DURATION=${seconds(part.durationMs)},URI="${withQuery(`ll/part-${msn}.${i}.m4s`, q)}"${ind}`,
+      );
     });
   };
   for (const s of p.segments) {
@@ -100,7 +108,9 @@ export function writeLlPlaylist(p: LlPlaylistInput): string {
       head(c);
       parts(c.msn, c.parts);
     }
-    lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${withQuery(`ll/part-${c.msn}.${c.parts.length}.m4s`, q)}"`);
+    lines.push(
+      `#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${withQuery(`ll/part-${c.msn}.${c.parts.length}.m4s`, q)}"`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -37,6 +37,14 @@ const PLAYER_FILES: Record<string, { file: string; type: string }> = {
 
 let nextId = 1;
 
+interface CachedBody {
+  status: number;
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
+/** Immutable HLS bodies (segments, parts, init) kept on the main thread: most requests never reach a worker. */
+const HLS_CACHE_ENTRIES = 4096;
+
 function queryOf(url: URL): Record<string, string> {
   const q: Record<string, string> = {};
   for (const [k, v] of url.searchParams) q[k] = v;
@@ -71,6 +79,8 @@ export class HttpServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private accepting = true;
+  private readonly hlsCache = new Map<string, CachedBody>();
+  hlsCacheHits = 0;
 
   constructor(
     private readonly node: RtsNode,
@@ -269,9 +279,20 @@ export class HttpServer {
       return send(res, r.status, `${r.reason}\n`);
     }
     const stream = ctx.streamKey
-      ? this.node.liveStream(ctx.streamKey)
+      ? kind === 'hls'
+        ? this.node.liveOrRecentStream(ctx.streamKey)
+        : this.node.liveStream(ctx.streamKey)
       : [...this.node.liveStreamsNamed(target.app, target.stream)][0];
     if (!stream) return send(res, 404, `stream /${target.app}/${target.stream} is not published\n`);
+    const cacheKey = `${stream.key}#${stream.gen}#${target.rest}`;
+    if (kind === 'hls') {
+      const hit = this.hlsCache.get(cacheKey);
+      if (hit) {
+        this.hlsCacheHits++;
+        this.node.meter.add(stream.domain, 'hls', hit.body.length);
+        return send(res, hit.status, Buffer.from(hit.body.buffer, hit.body.byteOffset, hit.body.length), hit.headers);
+      }
+    }
     let body: Uint8Array | undefined;
     if (method === 'POST' || method === 'PATCH') {
       body = await readBody(req, MAX_BODY_BYTES);
@@ -296,7 +317,11 @@ export class HttpServer {
       const n = bytes?.length ?? Buffer.byteLength(r.body ?? '');
       this.node.meter.add(stream.domain, kind === 'hls' ? 'hls' : 'rts', n);
     }
-    send(res, r.status, bytes ?? r.body ?? '', r.headers);
+    if (kind === 'hls' && bytes && r.status === 200 && (r.headers['Cache-Control'] ?? '').includes('immutable')) {
+      if (this.hlsCache.size >= HLS_CACHE_ENTRIES) this.hlsCache.delete(this.hlsCache.keys().next().value as string);
+      this.hlsCache.set(cacheKey, { status: r.status, headers: r.headers, body: bytes });
+    }
+    send(res, r.status, bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : (r.body ?? ''), r.headers);
   }
 
   private async api(rest: string[], url: URL, method: string, res: ServerResponse): Promise<void> {

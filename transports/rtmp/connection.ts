@@ -179,8 +179,8 @@ export class RtmpServerConnection {
    * `maxWriteBuffer`: the stream should have dropped frames for it long before.
    */
   writeChunks(parts: readonly Uint8Array[]): void {
-    if (this.#closed) return;
     const socket = this.#socket;
+    if (this.#closed || socket.writableEnded) return;
     if (parts.length === 1) {
       socket.write(parts[0]);
     } else {

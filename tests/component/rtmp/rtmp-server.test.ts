@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuthError } from '../../../engine/errors.js';
 import {
   RtmpClient,
+  type RtmpLimits,
   type RtmpMediaMessage,
   RtmpServer,
   RtmpStatusError,
-  type RtmpLimits,
 } from '../../../transports/rtmp/index.js';
 import { aacFrame, aacSequenceHeader, avcFrame, avcSequenceHeader } from '../../support/rtmp/flv-samples.js';
 import { MiniRelay } from '../../support/rtmp/mini-relay.js';
@@ -18,7 +18,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startServer(limits?: Partial<RtmpLimits>): Promise<{ server: RtmpServer; relay: MiniRelay; url: string }> {
+async function startServer(
+  limits?: Partial<RtmpLimits>,
+): Promise<{ server: RtmpServer; relay: MiniRelay; url: string }> {
   const relay = new MiniRelay();
   const server = new RtmpServer({ handler: relay, limits });
   const { port } = await server.listen(0, '127.0.0.1');
@@ -49,7 +51,10 @@ describe('RtmpServer with RtmpClient peers', () => {
     const got: RtmpMediaMessage[] = [];
     player.on('media', (m) => got.push({ ...m, payload: Uint8Array.prototype.slice.call(m.payload) }));
     await player.play();
-    await waitFor(() => got.length >= 6, () => `player got ${got.length} of 6 cached messages`);
+    await waitFor(
+      () => got.length >= 6,
+      () => `player got ${got.length} of 6 cached messages`,
+    );
     expect(got.map((m) => m.typeId)).toEqual([18, 9, 8, 9, 8, 9]);
     expect(got[0].name).toBe('onMetaData');
     expect(got[0].values?.[0]).toMatchObject({ width: 320, height: 240 });
@@ -59,7 +64,10 @@ describe('RtmpServer with RtmpClient peers', () => {
     // Live frames after the join, with a timestamp past the 24-bit field (extended timestamps).
     const late = avcFrame(false, 9000, 7);
     pub.writeMedia(9, 0x1000000 + 5, late);
-    await waitFor(() => got.length >= 7, () => 'live frame not received');
+    await waitFor(
+      () => got.length >= 7,
+      () => 'live frame not received',
+    );
     expect(got[6].timestamp).toBe(0x1000000 + 5);
     expect(Buffer.from(got[6].payload).equals(Buffer.from(late))).toBe(true);
   }, 10_000);
@@ -70,7 +78,10 @@ describe('RtmpServer with RtmpClient peers', () => {
     await first.publish();
     const second = await client(`${url}/live/dup`);
     await expect(second.publish()).rejects.toMatchObject({ status: 'NetStream.Publish.BadName' });
-    await waitFor(() => second.closed, () => 'refused publisher not closed');
+    await waitFor(
+      () => second.closed,
+      () => 'refused publisher not closed',
+    );
     first.writeMedia(9, 0, avcSequenceHeader());
     expect(first.closed).toBe(false);
     expect(relay.streams.has('live/dup')).toBe(true);
@@ -112,7 +123,10 @@ describe('RtmpServer with RtmpClient peers', () => {
       eof = true;
     });
     await pub.stop();
-    await waitFor(() => eof, () => 'player got no UnpublishNotify/StreamEOF');
+    await waitFor(
+      () => eof,
+      () => 'player got no UnpublishNotify/StreamEOF',
+    );
   });
 
   it('closes a client that never finishes the handshake, and one that sends garbage', async () => {
@@ -124,7 +138,8 @@ describe('RtmpServer with RtmpClient peers', () => {
       silent.destroy();
       garbage.destroy();
     });
-    const closedAt = (s: ReturnType<typeof connect>) => new Promise<number>((r) => s.on('close', () => r(Date.now())));
+    const closedAt = (s: ReturnType<typeof connect>) =>
+      new Promise<number>((r) => s.on('close', () => r(Date.now())));
     const t0 = Date.now();
     const [a, b] = await Promise.all([closedAt(silent), closedAt(garbage)]);
     expect(a - t0).toBeGreaterThanOrEqual(150);
@@ -147,6 +162,9 @@ describe('RtmpServer with RtmpClient peers', () => {
     expect(hostile.closed).toBe(true);
     void err;
     pub.writeMedia(9, 10, avcFrame(true, 50_000, 2));
-    await waitFor(() => got.includes(50_000), () => 'the good stream stopped flowing');
+    await waitFor(
+      () => got.includes(50_000),
+      () => 'the good stream stopped flowing',
+    );
   });
 });

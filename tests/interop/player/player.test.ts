@@ -50,6 +50,7 @@ function startStaticServer(): Promise<Server> {
     if (req.method === 'POST' && url.pathname === '/live/test') {
       whepPosts.push(req.headers['content-type'] ?? '');
       req.resume();
+      if (behaviour.whepStatus === 0) return; // hang: the player must give up on its own
       res.writeHead(behaviour.whepStatus, { 'Content-Type': 'text/plain' });
       res.end('stream not available over WebRTC');
       return;
@@ -68,12 +69,16 @@ function startStaticServer(): Promise<Server> {
       up.end();
       return;
     }
-    const file = STATIC[url.pathname] ?? (url.pathname.startsWith('/live/') ? join(hlsDir, url.pathname.slice(6)) : '');
+    const file =
+      STATIC[url.pathname] ?? (url.pathname.startsWith('/live/') ? join(hlsDir, url.pathname.slice(6)) : '');
     if (!file || file.includes('..') || !existsSync(file)) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+    res.writeHead(200, {
+      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'Cache-Control': 'no-store',
+    });
     createReadStream(file).pipe(res);
   });
   return new Promise((r) => srv.listen(port, '127.0.0.1', () => r(srv)));
@@ -110,12 +115,16 @@ interface PageEvent {
   code?: string;
 }
 
-async function openPlayer(url: string, init?: () => void): Promise<{ page: Page; log: () => string }> {
+async function openPlayer(
+  url: string,
+  init?: () => void,
+  query = '',
+): Promise<{ page: Page; log: () => string }> {
   const p = await browser.newPage();
   page = p;
   const log = collectPageLog(p);
   if (init) await p.addInitScript(init);
-  await p.goto(`http://127.0.0.1:${port}/player/index.html?url=${encodeURIComponent(url)}`);
+  await p.goto(`http://127.0.0.1:${port}/player/index.html?url=${encodeURIComponent(url)}${query}`);
   return { page: p, log };
 }
 
@@ -136,10 +145,14 @@ async function expectTimeAdvances(p: Page, log: () => string): Promise<number> {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'player/tsconfig.player.json')], {
-    stdio: 'inherit',
-    timeout: 60_000,
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'player/tsconfig.player.json')],
+    {
+      stdio: 'inherit',
+      timeout: 60_000,
+    },
+  );
   port = await freePort();
   nms = await startNodeMediaServer();
   publisher = publishTestPattern({ url: nms.rtmpUrl('live', 'test'), seconds: 120, width: 320, height: 240 });
@@ -196,11 +209,15 @@ describe('RtsPlayer in Chromium', () => {
     expect(ev.find((e) => e.type === 'playing')?.protocol).toBe('flv');
     expect(whepPosts.at(-1)).toBe('application/sdp');
     await expectTimeAdvances(p, log);
-    const stats = await p.evaluate(() => (window as unknown as { rtsPlayer: { stats(): Promise<unknown> } }).rtsPlayer.stats());
+    const stats = await p.evaluate(() =>
+      (window as unknown as { rtsPlayer: { stats(): Promise<unknown> } }).rtsPlayer.stats(),
+    );
     expect(stats).toMatchObject({ protocol: 'flv', fallbacks: 1 });
     const s = stats as { framesDecoded: number; timeToFirstFrameMs: number; bufferedAheadMs: number };
     expect(s.framesDecoded).toBeGreaterThan(20);
-    console.log(`WHEP 403 → FLV: first frame after ${s.timeToFirstFrameMs} ms, buffered ahead ${Math.round(s.bufferedAheadMs)} ms`);
+    console.log(
+      `WHEP 403 → FLV: first frame after ${s.timeToFirstFrameMs} ms, buffered ahead ${Math.round(s.bufferedAheadMs)} ms`,
+    );
     // The page shows the stats.
     await waitFor(async () => (await p.textContent('#stats'))?.includes('protocol           flv'), {
       timeoutMs: 2000,
@@ -257,5 +274,24 @@ describe('RtsPlayer in Chromium', () => {
     expect(ev.find((e) => e.type === 'playing')?.protocol).toBe('flv');
     expect(whepPosts.length).toBe(before);
     await expectTimeAdvances(p, log);
+  }, 30_000);
+
+  it('gives up on a WHEP endpoint that never answers after firstFrameTimeoutMs and falls back', async () => {
+    behaviour.whepStatus = 0;
+    const { page: p, log } = await openPlayer(
+      `artc://127.0.0.1:${port}/live/test`,
+      undefined,
+      '&timeout=1500',
+    );
+    await waitFor(async () => (await events(p)).some((e) => e.type === 'playing'), {
+      timeoutMs: 10_000,
+      what: `playing event (page log:\n${log()})`,
+    });
+    const ev = (await events(p)) as (PageEvent & { t: number })[];
+    const fb = ev.find((e) => e.type === 'fallback');
+    expect(fb).toMatchObject({ from: 'webrtc', to: 'flv', code: 'WHEP_NETWORK' });
+    const play = ev.find((e) => e.type === 'play')!;
+    expect((fb as { t: number }).t - play.t).toBeGreaterThanOrEqual(1400);
+    expect((fb as { t: number }).t - play.t).toBeLessThan(4000);
   }, 30_000);
 });

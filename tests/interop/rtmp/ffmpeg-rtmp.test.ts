@@ -31,11 +31,20 @@ describe('RTMP interop with ffmpeg', () => {
     cleanups.push(() => server.close());
     const url = `rtmp://127.0.0.1:${port}/live/pattern`;
     const publisher = run(ffmpegPath, testPatternArgs(url, 5), 15_000, children);
-    await waitFor(() => (relay.streams.get('live/pattern')?.gop.length ?? 0) > 0, () => 'ffmpeg never published', 8000);
+    await waitFor(
+      () => (relay.streams.get('live/pattern')?.gop.length ?? 0) > 0,
+      () => 'ffmpeg never published',
+      8000,
+    );
     expect(relay.streams.get('live/pattern')?.publisher.digestHandshake).toBe(true);
 
     const [decode, probe] = await Promise.all([
-      run(ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-i', url, '-frames:v', '30', '-f', 'null', '-'], 10_000, children),
+      run(
+        ffmpegPath,
+        ['-hide_banner', '-loglevel', 'error', '-i', url, '-frames:v', '30', '-f', 'null', '-'],
+        10_000,
+        children,
+      ),
       run(
         ffprobePath,
         ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,width,height', '-of', 'json', url],
@@ -56,7 +65,10 @@ describe('RTMP interop with ffmpeg', () => {
     expect(streams).toHaveLength(2); // no stray data stream
     const pub = await publisher;
     expect(pub.code, pub.stderr).toBe(0);
-    await waitFor(() => !relay.streams.has('live/pattern'), () => 'unpublish not seen');
+    await waitFor(
+      () => !relay.streams.has('live/pattern'),
+      () => 'unpublish not seen',
+    );
   }, 30_000);
 
   it('RtmpClient publishes to an ffmpeg RTMP listener, which writes a valid FLV', async () => {
@@ -68,33 +80,59 @@ describe('RTMP interop with ffmpeg', () => {
     const captured: RtmpMediaMessage[] = [];
     const origin = `rtmp://127.0.0.1:${port}/live/src`;
     const publisher = run(ffmpegPath, testPatternArgs(origin, 2), 10_000, children);
-    await waitFor(() => relay.streams.has('live/src'), () => 'ffmpeg never published', 8000);
+    await waitFor(
+      () => relay.streams.has('live/src'),
+      () => 'ffmpeg never published',
+      8000,
+    );
     const tap = await RtmpClient.connect(origin, { timeoutMs: 3000 });
     cleanups.push(() => tap.close());
     tap.on('media', (m) => captured.push({ ...m, payload: Uint8Array.prototype.slice.call(m.payload) }));
     await tap.play();
     await publisher;
-    await waitFor(() => captured.filter((m) => m.typeId === 9).length >= 30, () => `${captured.length} frames captured`);
+    await waitFor(
+      () => captured.filter((m) => m.typeId === 9).length >= 30,
+      () => `${captured.length} frames captured`,
+    );
     tap.close();
 
     // Replay them to `ffmpeg -listen 1` (a foreign RTMP server) and check what it wrote.
     const listenPort = await freePort();
     const sink = run(
       ffprobePath,
-      ['-v', 'error', '-listen', '1', '-show_entries', 'stream=codec_name,width,height', '-count_frames',
-        '-select_streams', 'v', '-show_entries', 'stream=nb_read_frames', '-of', 'json', `rtmp://127.0.0.1:${listenPort}/live/out`],
+      [
+        '-v',
+        'error',
+        '-listen',
+        '1',
+        '-show_entries',
+        'stream=codec_name,width,height',
+        '-count_frames',
+        '-select_streams',
+        'v',
+        '-show_entries',
+        'stream=nb_read_frames',
+        '-of',
+        'json',
+        `rtmp://127.0.0.1:${listenPort}/live/out`,
+      ],
       15_000,
       children,
     );
     let client: RtmpClient | undefined;
-    await waitFor(() => false, () => '', 300).catch(() => undefined); // give the listener time to bind
+    await waitFor(
+      () => false,
+      () => '',
+      300,
+    ).catch(() => undefined); // give the listener time to bind
     for (let i = 0; i < 50 && client === undefined; i++) {
-      client = await RtmpClient.connect(`rtmp://127.0.0.1:${listenPort}/live/out`, { timeoutMs: 3000, digest: true }).catch(
-        async () => {
-          await new Promise((r) => setTimeout(r, 100));
-          return undefined;
-        },
-      );
+      client = await RtmpClient.connect(`rtmp://127.0.0.1:${listenPort}/live/out`, {
+        timeoutMs: 3000,
+        digest: true,
+      }).catch(async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        return undefined;
+      });
     }
     expect(client).toBeDefined();
     const c = client!;

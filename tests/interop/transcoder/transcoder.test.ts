@@ -2,14 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { opusPacketDurationMs } from '../../../actors/transcoder/elementary.js';
 import { encodeFlvHeader, encodeFlvTag } from '../../../actors/transcoder/flv-writer.js';
 import { AUDIO_OPUS_TEMPLATE, RTS_TEMPLATE } from '../../../actors/transcoder/templates.js';
 import { Transcoder } from '../../../actors/transcoder/transcoder.js';
 import type { MediaFrame } from '../../../media/frame/media-frame.js';
 import { killTrackedChildren } from '../../support/children.js';
-import { makeTestFile, probe } from '../../support/ffmpeg.js';
+import { decode, makeTestFile, probe } from '../../support/ffmpeg.js';
 import { readFlvFrames, replayFrames } from '../../support/flv-frames.js';
 import { waitFor } from '../../support/wait-for.js';
+import { oggOpusFile } from './ogg-opus-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rts-transcoder-'));
 let source: MediaFrame[] = [];
@@ -22,7 +24,9 @@ interface Collected {
 
 function collect(t: Transcoder): Collected[] {
   const out: Collected[] = [];
-  t.on('frame', (f) => out.push({ frame: { ...f, body: f.body.slice(), payload: f.payload.slice() }, at: Date.now() }));
+  t.on('frame', (f) =>
+    out.push({ frame: { ...f, body: f.body.slice(), payload: f.payload.slice() }, at: Date.now() }),
+  );
   return out;
 }
 
@@ -86,8 +90,28 @@ describe('Transcoder (ffmpeg child)', () => {
     const videoIn = source.filter((f) => f.kind === 'video');
     const videoOut = out.filter((c) => c.frame.kind === 'video').map((c) => c.frame);
     expect(videoOut.map((f) => f.dts)).toEqual(videoIn.map((f) => f.dts));
-    const lat = median(out.filter((c) => c.frame.codec === 'opus' && !c.frame.config).map((c) => c.at - c.frame.ingestTime));
-    console.log(`audio-opus: ${opus.length} Opus packets, median transcode latency ${lat} ms, stats`, t.stats());
+    // Real Opus: ffmpeg decodes the packets (in an Ogg file) without errors, for the input's duration.
+    const ogg = join(dir, 'audio-opus.ogg');
+    writeFileSync(
+      ogg,
+      oggOpusFile(
+        opusCfg[0].frame.payload,
+        opus.map((f) => ({ data: f.payload, samples: opusPacketDurationMs(f.payload) * 48 })),
+      ),
+    );
+    const p = await probe(ogg);
+    expect(p.streams[0]).toMatchObject({ codec_name: 'opus', sample_rate: '48000', channels: 2 });
+    expect(Number(p.format?.duration)).toBeGreaterThan(3.5);
+    const d = await decode(ogg, { seconds: 10 });
+    expect(d.exitCode).toBe(0);
+    expect(d.errors).toEqual([]);
+    const lat = median(
+      out.filter((c) => c.frame.codec === 'opus' && !c.frame.config).map((c) => c.at - c.frame.ingestTime),
+    );
+    console.log(
+      `audio-opus: ${opus.length} Opus packets, median transcode latency ${lat} ms, stats`,
+      t.stats(),
+    );
     expect(t.stats().droppedBackpressure).toBe(0);
   }, 30_000);
 
@@ -111,7 +135,9 @@ describe('Transcoder (ffmpeg child)', () => {
     expect(video[1].key).toBe(true);
     for (let i = 2; i < video.length; i++) expect(video[i].dts).toBeGreaterThan(video[i - 1].dts);
     expect(video.every((f) => f.pts === f.dts)).toBe(true);
-    expect(Math.abs(video[1].dts - source.find((f) => f.kind === 'video' && !f.config)!.pts)).toBeLessThan(50);
+    expect(Math.abs(video[1].dts - source.find((f) => f.kind === 'video' && !f.config)!.pts)).toBeLessThan(
+      50,
+    );
     const opus = out.map((c) => c.frame).filter((f) => f.codec === 'opus' && !f.config);
     expect(opus.length).toBeGreaterThan(150);
     for (let i = 1; i < opus.length; i++) expect(opus[i].dts).toBeGreaterThan(opus[i - 1].dts);
@@ -133,9 +159,16 @@ describe('Transcoder (ffmpeg child)', () => {
       .map((f) => Number(f.best_effort_timestamp_time ?? f.pkt_pts_time));
     const gaps = keyTimes.slice(1).map((k, i) => k - keyTimes[i]);
     expect(keyTimes.length).toBeGreaterThanOrEqual(3);
-    for (const g of gaps) expect(g).toBeGreaterThan(0.9), expect(g).toBeLessThan(1.1);
-    const lat = median(out.filter((c) => c.frame.kind === 'video' && !c.frame.config).map((c) => c.at - c.frame.ingestTime));
-    console.log(`rts: ${video.length} video, ${opus.length} opus, key gaps ${gaps.map((g) => g.toFixed(2))}, median video latency ${lat} ms`);
+    for (const g of gaps) {
+      expect(g).toBeGreaterThan(0.9);
+      expect(g).toBeLessThan(1.1);
+    }
+    const lat = median(
+      out.filter((c) => c.frame.kind === 'video' && !c.frame.config).map((c) => c.at - c.frame.ingestTime),
+    );
+    console.log(
+      `rts: ${video.length} video, ${opus.length} opus, key gaps ${gaps.map((g) => g.toFixed(2))}, median video latency ${lat} ms`,
+    );
   }, 30_000);
 
   it('restarts ffmpeg with back-off when it is killed mid-run and keeps the timeline', async () => {
@@ -157,7 +190,9 @@ describe('Transcoder (ffmpeg child)', () => {
     const lastBefore = out.filter((c) => c.frame.kind === 'video').at(-1)!.frame.dts;
     await waitFor(() => t.pid !== undefined && t.pid !== pid, { timeoutMs: 3000, what: 'a new ffmpeg pid' });
     await waitFor(
-      () => out.slice(before).filter((c) => c.frame.kind === 'video' && c.frame.key && !c.frame.config).length >= 1,
+      () =>
+        out.slice(before).filter((c) => c.frame.kind === 'video' && c.frame.key && !c.frame.config).length >=
+        1,
       { timeoutMs: 8000, what: 'a keyframe from the restarted ffmpeg' },
     );
     replay.stop();
@@ -166,6 +201,34 @@ describe('Transcoder (ffmpeg child)', () => {
     expect(after[0].frame.dts).toBeGreaterThan(lastBefore);
     expect(t.stats().restarts).toBe(1);
     expect(t.stats().droppedWhileStarting).toBeGreaterThan(0);
+  }, 40_000);
+
+  it('drops input up to the next keyframe while ffmpeg stops reading, and counts the drops', async () => {
+    const t = new Transcoder({ template: RTS_TEMPLATE, maxBufferedBytes: 32 * 1024 });
+    transcoders.push(t);
+    const out = collect(t);
+    t.start();
+    const replay = replayFrames(source, (f) => t.push(f), { loops: 4, speed: 2 });
+    await waitFor(() => out.some((c) => c.frame.kind === 'video' && !c.frame.config), {
+      timeoutMs: 8000,
+      what: 'first transcoded video frame',
+    });
+    const pid = t.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await waitFor(() => t.stats().droppedBackpressure > 0, { timeoutMs: 8000, what: 'backpressure drops' });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const before = out.length;
+    await waitFor(() => out.slice(before).some((c) => c.frame.kind === 'video' && !c.frame.config && c.frame.key), {
+      timeoutMs: 8000,
+      what: 'video again after ffmpeg resumed',
+    });
+    replay.stop();
+    await replay.done;
+    expect(t.stats().restarts).toBe(0);
+    expect(t.pid).toBe(pid);
   }, 40_000);
 
   it('stop() kills ffmpeg and emits close once', async () => {

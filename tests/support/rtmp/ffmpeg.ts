@@ -19,7 +19,12 @@ export interface RunResult {
 }
 
 /** Runs a binary to completion, killed after `timeoutMs`; `children` collects it for cleanup. */
-export function run(bin: string, args: string[], timeoutMs: number, children?: Set<ChildProcess>): Promise<RunResult> {
+export function run(
+  bin: string,
+  args: string[],
+  timeoutMs: number,
+  children?: Set<ChildProcess>,
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children?.add(child);
@@ -43,10 +48,36 @@ export function run(bin: string, args: string[], timeoutMs: number, children?: S
 /** ffmpeg arguments publishing an H.264/AAC test pattern in real time to `url`. */
 export function testPatternArgs(url: string, seconds: number, size = '320x240'): string[] {
   return [
-    '-hide_banner', '-loglevel', 'error', '-re',
-    '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p',
-    '-c:a', 'aac', '-b:a', '64k', '-t', String(seconds), '-f', 'flv', url,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-re',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=25`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    '25',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-t',
+    String(seconds),
+    '-f',
+    'flv',
+    url,
   ];
 }

@@ -30,7 +30,13 @@ function chunksOf(s: Stored, player: RtmpPlayer): Uint8Array[] {
   if (s.chunks?.key !== key) {
     s.chunks = {
       key,
-      parts: encodeMediaChunks(s.msg.typeId, s.msg.timestamp, s.msg.payload, player.streamId, player.chunkSize),
+      parts: encodeMediaChunks(
+        s.msg.typeId,
+        s.msg.timestamp,
+        s.msg.payload,
+        player.streamId,
+        player.chunkSize,
+      ),
     };
   }
   return s.chunks.parts;
@@ -51,7 +57,8 @@ export class MiniRelay implements RtmpServerHandler {
     const refusal = this.refuse?.(req);
     if (refusal !== undefined) throw refusal;
     const key = `${req.app}/${req.name}`;
-    if (this.streams.has(key)) throw new RefusedError('RTS_ERR_STREAM_BUSY', `${key} is already published`, 409);
+    if (this.streams.has(key))
+      throw new RefusedError('RTS_ERR_STREAM_BUSY', `${key} is already published`, 409);
     const s: RelayStream = { players: new Set(), gop: [], publisher: conn };
     this.streams.set(key, s);
     return {

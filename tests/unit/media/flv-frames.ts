@@ -1,6 +1,6 @@
 import { parseFlvAudioBody, parseFlvVideoBody } from '../../../media/codec/analyze.js';
-import { FLV_TAG_AUDIO, FLV_TAG_VIDEO, type MediaFrame } from '../../../media/frame/media-frame.js';
 import { iterateFlvFileTags } from '../../../media/flv/flv-file-reader.js';
+import { FLV_TAG_AUDIO, FLV_TAG_VIDEO, type MediaFrame } from '../../../media/frame/media-frame.js';
 
 /** Turns an FLV file into the MediaFrames the engine would hand out (views into `file`). */
 export function flvToFrames(file: Uint8Array, wallStart = Date.UTC(2026, 10, 25, 12, 0, 0)): MediaFrame[] {

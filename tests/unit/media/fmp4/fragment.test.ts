@@ -41,7 +41,19 @@ describe('encodeFragment()', () => {
   const dv = new DataView(frag.buffer);
 
   it('nests moof{mfhd, traf{tfhd, tfdt, trun}×2} then mdat, sizes adding up', () => {
-    expect(list.map((b) => b.type)).toEqual(['moof', 'mfhd', 'traf', 'tfhd', 'tfdt', 'trun', 'traf', 'tfhd', 'tfdt', 'trun', 'mdat']);
+    expect(list.map((b) => b.type)).toEqual([
+      'moof',
+      'mfhd',
+      'traf',
+      'tfhd',
+      'tfdt',
+      'trun',
+      'traf',
+      'tfhd',
+      'tfdt',
+      'trun',
+      'mdat',
+    ]);
     const mdat = list.at(-1)!;
     expect(mdat.start + mdat.size).toBe(frag.length);
     expect(mdat.size).toBe(8 + 37);
@@ -71,7 +83,15 @@ describe('encodeInitSegment()', () => {
   it('writes ftyp + moov with avc1/avcC, mp4a/esds and mvex/trex per track', () => {
     const init = encodeInitSegment([
       { kind: 'video', trackId: 1, codec: 'h264', timescale: 90000, width: 320, height: 240, config: AVCC },
-      { kind: 'audio', trackId: 2, codec: 'aac', timescale: 44100, sampleRate: 44100, channels: 2, config: ASC },
+      {
+        kind: 'audio',
+        trackId: 2,
+        codec: 'aac',
+        timescale: 44100,
+        sampleRate: 44100,
+        channels: 2,
+        config: ASC,
+      },
     ]);
     const types = boxes(init).map((b) => b.type);
     expect(types.slice(0, 2)).toEqual(['ftyp', 'moov']);
@@ -84,7 +104,15 @@ describe('encodeInitSegment()', () => {
   });
   it('writes Opus/dOps big-endian from an OpusHead', () => {
     const init = encodeInitSegment([
-      { kind: 'audio', trackId: 1, codec: 'opus', timescale: 48000, sampleRate: 48000, channels: 2, config: encodeOpusHead(2, 312) },
+      {
+        kind: 'audio',
+        trackId: 1,
+        codec: 'opus',
+        timescale: 48000,
+        sampleRate: 48000,
+        channels: 2,
+        config: encodeOpusHead(2, 312),
+      },
     ]);
     const s = Buffer.from(init);
     const at = s.indexOf('dOps');

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import {
+  PID_AUDIO,
+  PID_PAT,
+  PID_PMT,
+  PID_VIDEO,
+  TS_PACKET_SIZE,
+} from '../../../../media/mpegts/constants.js';
 import { crc32Mpeg2 } from '../../../../media/mpegts/crc32-mpeg2.js';
-import { PID_AUDIO, PID_PAT, PID_PMT, PID_VIDEO, TS_PACKET_SIZE } from '../../../../media/mpegts/constants.js';
 import { SegmentBuffer } from '../../../../media/mpegts/segment-buffer.js';
 import { msTo90k, TsMuxer, writePcr, writePesTimestamp } from '../../../../media/mpegts/ts-muxer.js';
 import { ASC, AVCC, SPS } from '../../transports/hls/synthetic.js';
@@ -38,7 +44,11 @@ function packets(buf: Uint8Array): Packet[] {
 
 function readPts(b: Uint8Array, p: number): number {
   return (
-    ((b[p] >> 1) & 7) * 2 ** 30 + (b[p + 1] << 22) + ((b[p + 2] >> 1) << 15) + (b[p + 3] << 7) + (b[p + 4] >> 1)
+    ((b[p] >> 1) & 7) * 2 ** 30 +
+    (b[p + 1] << 22) +
+    ((b[p + 2] >> 1) << 15) +
+    (b[p + 3] << 7) +
+    (b[p + 4] >> 1)
   );
 }
 
@@ -132,8 +142,8 @@ describe('TsMuxer', () => {
   });
 
   it('refuses a video frame before its sequence header', () => {
-    expect(() => new TsMuxer().writeVideo(new Uint8Array(8), 0, 0, true, new SegmentBuffer(1024))).toThrowError(
-      expect.objectContaining({ code: 'RTS_ERR_TS_NO_VIDEO_CONFIG' }),
-    );
+    expect(() =>
+      new TsMuxer().writeVideo(new Uint8Array(8), 0, 0, true, new SegmentBuffer(1024)),
+    ).toThrowError(expect.objectContaining({ code: 'RTS_ERR_TS_NO_VIDEO_CONFIG' }));
   });
 });

@@ -54,7 +54,8 @@ describe('HlsMuxer classic playlist', () => {
     const r = await body(m, 'cam.m3u8');
     const target = Number(tag(r.text, 'EXT-X-TARGETDURATION')[0].split(':')[1]);
     expect(target).toBe(3);
-    for (const l of tag(r.text, 'EXTINF')) expect(Math.round(Number.parseFloat(l.slice(8)))).toBeLessThanOrEqual(target);
+    for (const l of tag(r.text, 'EXTINF'))
+      expect(Math.round(Number.parseFloat(l.slice(8)))).toBeLessThanOrEqual(target);
   });
 
   it('marks EXT-X-DISCONTINUITY after discontinuity() and counts it in DISCONTINUITY-SEQUENCE once it leaves', async () => {
@@ -72,7 +73,9 @@ describe('HlsMuxer classic playlist', () => {
     const seqs = tag(pl, 'EXT-X-MEDIA-SEQUENCE');
     expect(Number(seqs[0].split(':')[1])).toBeGreaterThan(3);
     // PROGRAM-DATE-TIME follows the new publisher's clock.
-    expect(tag(pl, 'EXT-X-PROGRAM-DATE-TIME').at(-1)).toContain(new Date(1_700_000_000_000 + 110_000).toISOString());
+    expect(tag(pl, 'EXT-X-PROGRAM-DATE-TIME').at(-1)).toContain(
+      new Date(1_700_000_000_000 + 110_000).toISOString(),
+    );
   });
 
   it('appends the caller child query to every URL and EXT-X-ENDLIST after end()', async () => {
@@ -80,7 +83,8 @@ describe('HlsMuxer classic playlist', () => {
     feed(m, 0, 5000);
     m.end();
     const pl = (await body(m, 'cam.m3u8', {}, 'auth_key=1-0-0-abc&domain=x')).text;
-    for (const l of pl.split('\n').filter((x) => x && !x.startsWith('#'))) expect(l).toMatch(/\?auth_key=1-0-0-abc&domain=x$/);
+    for (const l of pl.split('\n').filter((x) => x && !x.startsWith('#')))
+      expect(l).toMatch(/\?auth_key=1-0-0-abc&domain=x$/);
     expect(pl.trim().endsWith('#EXT-X-ENDLIST')).toBe(true);
     const ll = (await body(m, 'cam/ll.m3u8', {}, 'auth_key=k')).text;
     expect(ll).toContain('#EXT-X-MAP:URI="ll/init-0.mp4?auth_key=k"');
@@ -126,10 +130,12 @@ describe('HlsMuxer LL-HLS playlist', () => {
     const hint = /part-(\d+)\.(\d+)/.exec(tag(pl, 'EXT-X-PRELOAD-HINT')[0])!;
     expect(Number(hint[1])).toBe(msn);
     let done = false;
-    const pending = m.handle({ path: 'cam/ll.m3u8', query: { _HLS_msn: hint[1], _HLS_part: hint[2] } }).then((r) => {
-      done = true;
-      return r;
-    });
+    const pending = m
+      .handle({ path: 'cam/ll.m3u8', query: { _HLS_msn: hint[1], _HLS_part: hint[2] } })
+      .then((r) => {
+        done = true;
+        return r;
+      });
     const partReq = m.handle({ path: `cam/ll/part-${hint[1]}.${hint[2]}.m4s`, query: {} });
     await new Promise((r) => setTimeout(r, 20));
     expect(done).toBe(false);
@@ -143,7 +149,9 @@ describe('HlsMuxer LL-HLS playlist', () => {
   });
 
   it('answers 400 for an msn more than 2 ahead, 404 for parts gone, 503 past the blocked-request bound or timeout', async () => {
-    const m = started(make({ maxBlockedRequests: 1, blockingTimeoutMs: 50, windowSegments: 2, extraSegmentsKept: 0 }));
+    const m = started(
+      make({ maxBlockedRequests: 1, blockingTimeoutMs: 50, windowSegments: 2, extraSegmentsKept: 0 }),
+    );
     feed(m, 0, 12_000);
     expect(m.mediaSequence).toBe(5);
     expect((await body(m, 'cam/ll.m3u8', { _HLS_msn: '8' })).status).toBe(400);
@@ -176,7 +184,10 @@ describe('HlsMuxer LL-HLS playlist', () => {
     m.push({ ...audioConfig(), payload: Uint8Array.of(0x11, 0x88) }); // 48 kHz mono
     feed(m, 50_000, 54_000);
     const pl = (await body(m, 'cam/ll.m3u8')).text;
-    expect(tag(pl, 'EXT-X-MAP')).toEqual(['#EXT-X-MAP:URI="ll/init-0.mp4"', '#EXT-X-MAP:URI="ll/init-1.mp4"']);
+    expect(tag(pl, 'EXT-X-MAP')).toEqual([
+      '#EXT-X-MAP:URI="ll/init-0.mp4"',
+      '#EXT-X-MAP:URI="ll/init-1.mp4"',
+    ]);
     expect(tag(pl, 'EXT-X-DISCONTINUITY')).toHaveLength(1);
     expect((await body(m, 'cam/ll/init-1.mp4')).status).toBe(200);
   });

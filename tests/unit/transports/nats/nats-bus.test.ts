@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusStatus } from '../../../../engine/bus/types.js';
 import { NatsBus } from '../../../../transports/nats/nats-bus.js';
-import { type NatsServerHandle, startNatsServer } from '../../../cluster/support/nats-server.js';
+import {
+  ensureNatsServer,
+  isReachable,
+  type NatsServerHandle,
+  startNatsServer,
+} from '../../../cluster/support/nats-server.js';
 import { waitFor } from '../../../cluster/support/wait-for.js';
 
 describe('NatsBus against a private nats-server', () => {
@@ -51,5 +56,21 @@ describe('NatsBus against a private nats-server', () => {
     expect(await bus.whenClosed()).toBeUndefined();
     await done;
     expect(seen).toEqual(['connected', 'closed']);
+  }, 15_000);
+
+  it('ensureNatsServer() starts its own server when NATS_URL does not answer, and stop() removes it', async () => {
+    const saved = process.env.NATS_URL;
+    process.env.NATS_URL = 'nats://127.0.0.1:1';
+    try {
+      server = await ensureNatsServer();
+    } finally {
+      if (saved === undefined) delete process.env.NATS_URL;
+      else process.env.NATS_URL = saved;
+    }
+    expect(server.owned).toBe(true);
+    expect(server.url).not.toBe('nats://127.0.0.1:1');
+    expect(await isReachable(server.url)).toBe(true);
+    await server.stop();
+    expect(await isReachable(server.url)).toBe(false);
   }, 15_000);
 });

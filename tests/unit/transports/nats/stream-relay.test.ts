@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ExtendedBus } from '../../../../engine/bus/bus-extensions.js';
 import { LocalBus } from '../../../../engine/bus/local-bus.js';
@@ -35,7 +36,7 @@ function frame(
 }
 
 const sig = (f: MediaFrame): string =>
-  `${f.kind}${f.config ? 'C' : f.key ? 'K' : 'd'}@${f.dts}:${f.body.length}:${Buffer.from(f.body).toString('base64').slice(0, 12)}`;
+  `${f.kind}${f.config ? 'C' : f.key ? 'K' : 'd'}@${f.dts}/${f.pts}:${f.body.length}:${createHash('sha1').update(f.body).digest('hex').slice(0, 12)}:${f.body.length - f.payload.length}`;
 
 /** Drops the media publishes `drop` says to drop (simulated loss between nodes). */
 function lossy(bus: Bus, drop: (n: number) => boolean): Bus {
@@ -206,6 +207,27 @@ describe.each(targets)('stream relay over $name', (target) => {
     expect(sub.lost).toBe(1);
     expect(sub.skipped).toBe(1);
     expect(sub.resyncs).toBe(1);
+  }, 10_000);
+
+  it('frames larger than the bus maxPayload are split and arrive whole, in the snapshot and live', async () => {
+    nodes = await target.nodes();
+    const key = streamKey();
+    const pub = new RelayPublisher(nodes.origin, { streamKey: key });
+    closers.push(pub);
+    const big = frame('video', { key: true, size: 2_500_000 });
+    const bigSig = sig(big);
+    pub.publish(big);
+    const got: string[] = [];
+    const sub = new RelaySubscriber(nodes.edge, { streamKey: key, onFrame: (f) => got.push(sig(f)) });
+    closers.push(sub);
+    expect((await sub.start()).snapshotFrames).toBe(1);
+    const big2 = frame('video', { key: true, size: 1_500_000 });
+    const big2Sig = sig(big2);
+    pub.publish(big2);
+    await nodes.origin.flush();
+    await waitFor(() => (got.length === 2 ? undefined : `${got.length}/2 frames`), { timeoutMs: 5000 });
+    expect(got).toEqual([bigSig, big2Sig]);
+    expect(pub.bytesPublished).toBeGreaterThan(4_000_000);
   }, 10_000);
 
   it('RelaySubscriber.start() rejects with NoRespondersError when no origin publishes the stream', async () => {

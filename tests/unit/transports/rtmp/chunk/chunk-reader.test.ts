@@ -64,7 +64,9 @@ describe('ChunkReader / encodeChunks byte tables (RTMP 5.3.1)', () => {
     const payload = new Uint8Array(1000);
     const parts = encodeChunks({ csid: 4, typeId: 8, streamId: 1, timestamp: 0, payload }, 400);
     expect(parts.filter((p) => p.buffer === payload.buffer)).toHaveLength(3);
-    const read = Buffer.from(encodeChunksFlat({ csid: 4, typeId: 8, streamId: 1, timestamp: 0, payload }, 4096));
+    const read = Buffer.from(
+      encodeChunksFlat({ csid: 4, typeId: 8, streamId: 1, timestamp: 0, payload }, 4096),
+    );
     const { r, got } = reader();
     r.push(hex('02 000000 000004 01 00000000 00001000')); // Set Chunk Size 4096
     r.push(read);
@@ -110,7 +112,9 @@ describe('ChunkReader / encodeChunks byte tables (RTMP 5.3.1)', () => {
       const { r, got } = reader();
       r.push(stream.subarray(0, cut));
       r.push(stream.subarray(cut));
-      expect(got.map((m) => [m.csid, m.timestamp, m.payload.length])).toEqual(msgs.map((m) => [m.csid, m.timestamp, m.payload.length]));
+      expect(got.map((m) => [m.csid, m.timestamp, m.payload.length])).toEqual(
+        msgs.map((m) => [m.csid, m.timestamp, m.payload.length]),
+      );
     }
   });
 
@@ -137,8 +141,18 @@ describe('ChunkReader / encodeChunks byte tables (RTMP 5.3.1)', () => {
   });
 
   it.each([
-    ['message length over maxMessageSize', '04 000000 0f4241 09 01000000', 'RTS_ERR_RTMP_MESSAGE_TOO_LARGE', {}],
-    ['chunk size over maxChunkSize', '02 000000 000004 01 00000000 7fffffff', 'RTS_ERR_RTMP_CHUNK_TOO_LARGE', { maxChunkSize: 65536 }],
+    [
+      'message length over maxMessageSize',
+      '04 000000 0f4241 09 01000000',
+      'RTS_ERR_RTMP_MESSAGE_TOO_LARGE',
+      {},
+    ],
+    [
+      'chunk size over maxChunkSize',
+      '02 000000 000004 01 00000000 7fffffff',
+      'RTS_ERR_RTMP_CHUNK_TOO_LARGE',
+      { maxChunkSize: 65536 },
+    ],
     ['chunk size 0', '02 000000 000004 01 00000000 00000000', 'RTS_ERR_RTMP_CHUNK', {}],
     ['type 3 without a header', 'c5 00', 'RTS_ERR_RTMP_CHUNK', {}],
     ['type 2 without a header', '85 000000', 'RTS_ERR_RTMP_CHUNK', {}],
@@ -156,7 +170,8 @@ describe('ChunkReader / encodeChunks byte tables (RTMP 5.3.1)', () => {
 
   it('bounds open chunk streams and bytes held in partial messages', () => {
     const { r } = reader({ maxChunkStreams: 4 });
-    const open = (csid: number) => hex(`${(csid & 0x3f).toString(16).padStart(2, '0')} 000000 000001 09 01000000 00`);
+    const open = (csid: number) =>
+      hex(`${(csid & 0x3f).toString(16).padStart(2, '0')} 000000 000001 09 01000000 00`);
     for (let csid = 3; csid < 7; csid++) r.push(open(csid));
     expect(() => r.push(open(7))).toThrow(/chunk streams/);
     const { r: r2 } = reader({ maxPendingBytes: 1000, maxMessageSize: 900 });
@@ -175,19 +190,23 @@ describe('ChunkReader / encodeChunks byte tables (RTMP 5.3.1)', () => {
       payload: fc.uint8Array({ maxLength: 600 }),
     });
     fc.assert(
-      fc.property(fc.array(message, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 6 }), (msgs, cuts) => {
-        const stream = Buffer.concat(msgs.map((m) => encodeChunksFlat(m, 128)));
-        const { r, got } = reader();
-        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-        let prev = 0;
-        for (const p of [...points, stream.length]) {
-          r.push(stream.subarray(prev, p));
-          prev = p;
-        }
-        expect(got.map((m) => ({ ...m, payload: toHex(m.payload) }))).toEqual(
-          msgs.map((m) => ({ ...m, payload: toHex(m.payload) })),
-        );
-      }),
+      fc.property(
+        fc.array(message, { minLength: 1, maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (msgs, cuts) => {
+          const stream = Buffer.concat(msgs.map((m) => encodeChunksFlat(m, 128)));
+          const { r, got } = reader();
+          const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+          let prev = 0;
+          for (const p of [...points, stream.length]) {
+            r.push(stream.subarray(prev, p));
+            prev = p;
+          }
+          expect(got.map((m) => ({ ...m, payload: toHex(m.payload) }))).toEqual(
+            msgs.map((m) => ({ ...m, payload: toHex(m.payload) })),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });

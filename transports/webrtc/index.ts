@@ -1,0 +1,14 @@
+export { parseArtcUrl, whepUrlOf, type ArtcUrl } from './artc-url.js';
+export { RtcpError, SdpError, WhepError } from './errors.js';
+export { shutdownWebrtcRuntime } from './runtime.js';
+export type {
+  CheckPlayable,
+  ResolveFeed,
+  StreamFeed,
+  StreamInfo,
+  WhepRequest,
+  WhepResponse,
+  WhepServiceOptions,
+  WhepSessionStats,
+} from './types.js';
+export { WhepService } from './whep-service.js';
