@@ -49,6 +49,21 @@ export interface NodeHooks {
   onPlay?(ctx: PlayContext): void | Promise<void>;
 }
 
+/**
+ * What a cluster plugs into a node (engine/cluster, over NATS): a cluster-wide claim of stream
+ * names, and pulling a stream published on another node through a relay when a player asks.
+ */
+export interface ClusterHooks {
+  /** A local publish is starting: claim the name in the cluster; throw RefusedError(409) if taken. */
+  claim(ctx: PublishContext, stream: LiveStream): Promise<void>;
+  /** A local publish ended. */
+  release(ctx: PublishContext, stream: LiveStream): void;
+  /** No local stream for a player: start a relay from the origin; resolve false if none publishes it. */
+  pull(ctx: PlayContext): Promise<boolean>;
+  /** Cluster-wide view for the API. */
+  describe?(): Promise<Record<string, unknown>>;
+}
+
 export interface NodeOptions {
   config?: ConfigInput;
   logger?: Logger;
@@ -82,7 +97,9 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   /** Streams whose publisher left recently: HLS still serves their ended playlist for a grace period. */
   private readonly recentlyEnded = new Map<string, LiveStream>();
   private readonly hooks: NodeHooks;
+  private cluster?: ClusterHooks;
   private pool?: StreamWorkerPool;
+  private clusterHandle?: { close(): Promise<void> };
   private rtmp?: RtmpServer;
   private http?: HttpServer;
   private gen = 0;
@@ -138,6 +155,10 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     this.rtmpPort = (await this.rtmp.listen(c.rtmp.port, c.host)).port;
     this.http = new HttpServer(this, this.logger.child('http'));
     this.httpPort = await this.http.listen(c.http.port, c.host);
+    if (c.nats) {
+      const { startCluster } = await import('./cluster/cluster.js');
+      this.clusterHandle = await startCluster(this, c.nats);
+    }
     this.logger.info('accepting connections', { rtmp: this.rtmpPort, http: this.httpPort, workers });
     return this.ports;
   }
@@ -208,11 +229,62 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       this.config.players.mergeWriteMs,
     );
     this.streamsByKey.set(v.streamKey, stream);
-    pool.attach(worker, { key: v.streamKey, app: req.app, stream: req.stream, domain: v.ingestDomain, gen, ring: stream.ring.buffers });
-    this.logger.info('publish', { stream: v.streamKey, worker, from: publisher.remoteAddress });
-    this.safeEmit('publish', ctx);
     (stream as { ctx?: PublishContext }).ctx = ctx;
+    if (this.cluster && publisher.protocol !== 'relay') {
+      try {
+        await this.cluster.claim(ctx, stream);
+      } catch (err) {
+        this.streamsByKey.delete(v.streamKey);
+        throw err instanceof RefusedError ? err : new RefusedError('RTS_ERR_CLUSTER', String(err), 503);
+      }
+    }
+    pool.attach(worker, { key: v.streamKey, app: req.app, stream: req.stream, domain: v.ingestDomain, gen, ring: stream.ring.buffers });
+    this.logger.info('publish', { stream: v.streamKey, worker, from: publisher.remoteAddress, via: publisher.protocol });
+    if (publisher.protocol !== 'relay') this.safeEmit('publish', ctx);
     return stream;
+  }
+
+  /**
+   * A stream fed by a relay from another node (or any in-process source): placed on a worker and
+   * served on every protocol like a published one. Feed it with `stream.ingest()`, end it with
+   * `endPublish()`. Domain rules were checked where it was published.
+   */
+  openRelayedStream(key: string, app: string, name: string, domain: string, origin: string): LiveStream {
+    if (this.state !== 'listening') throw new RefusedError('RTS_ERR_SHUTTING_DOWN', 'node is shutting down', 503);
+    const existing = this.streamsByKey.get(key);
+    if (existing) return existing;
+    const pool = this.workers;
+    const worker = pool.place();
+    const gen = ++this.gen;
+    const stream = new LiveStream(
+      key,
+      app,
+      name,
+      domain,
+      gen,
+      worker,
+      { id: `relay-${origin}`, protocol: 'relay', remoteAddress: origin, startedAt: Date.now() },
+      this.config.limits.ringBytes,
+      this.latency,
+      this.config.players.mergeWriteMs,
+    );
+    this.streamsByKey.set(key, stream);
+    pool.attach(worker, { key, app, stream: name, domain, gen, ring: stream.ring.buffers });
+    this.logger.info('relayed stream opened', { stream: key, origin, worker });
+    return stream;
+  }
+
+  /** Plugs a cluster in (engine/cluster). */
+  setCluster(cluster: ClusterHooks | undefined): void {
+    this.cluster = cluster;
+  }
+
+  /** The local stream for a play request, pulled from the cluster when it lives on another node. */
+  async findStream(ctx: PlayContext): Promise<LiveStream | undefined> {
+    const local = this.streamsByKey.get(ctx.streamKey);
+    if (local || !this.cluster) return local;
+    if (await this.cluster.pull(ctx)) return this.streamsByKey.get(ctx.streamKey);
+    return undefined;
   }
 
   endPublish(stream: LiveStream, reason: string): void {
@@ -226,7 +298,10 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     }, this.config.hls.endGraceMs).unref();
     this.logger.info('unpublish', { stream: stream.key, reason, framesIn: stream.framesIn });
     const ctx = (stream as { ctx?: PublishContext }).ctx;
-    if (ctx) this.safeEmit('unpublish', { ...ctx, reason });
+    if (ctx) {
+      this.cluster?.release(ctx, stream);
+      this.safeEmit('unpublish', { ...ctx, reason });
+    }
   }
 
   // ---- play ----------------------------------------------------------------------------------
@@ -261,6 +336,10 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   /** Live streams with this app and name, on any domain. */
   *liveStreamsNamed(app: string, name: string): Iterable<LiveStream> {
     for (const s of this.streamsByKey.values()) if (s.app === app && s.name === name) yield s;
+  }
+
+  async clusterInfo(): Promise<Record<string, unknown> | undefined> {
+    return this.cluster?.describe?.();
   }
 
   nodeInfo(): Record<string, unknown> {
@@ -305,7 +384,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       conn.remoteAddress,
       'rtmp',
     );
-    if (!this.streamsByKey.has(ctx.streamKey)) {
+    if (!(await this.findStream(ctx))) {
       throw new RefusedError('RTS_ERR_STREAM_NOT_FOUND', `stream /${req.app}/${req.name} is not published`, 404);
     }
     const p = new RtmpFramePlayer(`rtmp-${nextPlayerId++}`, conn.socket, player, this.config.players);
@@ -372,6 +451,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       await this.http?.stopAccepting();
       await this.rtmp?.drain('server shutting down');
       for (const s of [...this.streamsByKey.values()]) this.endPublish(s, 'server shutting down');
+      await this.clusterHandle?.close();
       await this.http?.close();
       await this.pool?.close();
       this.state = 'closed';

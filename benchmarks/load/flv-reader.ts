@@ -19,10 +19,8 @@ export class HttpFlvReader {
   /** Resolves once the response headers say 200; rejects on any other status, error or timeout. */
   static open(url: string, onTag: FlvTagCallback, timeoutMs: number, onClose: (err?: Error) => void): Promise<HttpFlvReader> {
     return new Promise((resolve, reject) => {
-      let reader: HttpFlvReader | undefined;
       const req = request(url, { agent: false, headers: { Accept: '*/*' } });
-      reader = new HttpFlvReader(req, onTag);
-      const r = reader;
+      const r = new HttpFlvReader(req, onTag);
       r.#onClose = onClose;
       const timer = setTimeout(() => {
         req.destroy(new Error(`no response in ${timeoutMs} ms`));
@@ -56,7 +54,6 @@ export class HttpFlvReader {
         resolve(r);
       });
       req.end();
-      reader = undefined;
     });
   }
 

@@ -189,7 +189,7 @@ export class HttpServer {
       const r = refusal(err);
       return send(res, r.status, `${r.reason}\n`);
     }
-    const stream = this.node.liveStream(ctx.streamKey);
+    const stream = await this.node.findStream(ctx);
     if (!stream) return send(res, 404, `stream /${target.app}/${target.stream} is not published\n`);
     if (req.method === 'HEAD') return send(res, 200, '', { 'Content-Type': 'video/x-flv' });
     res.writeHead(200, {
@@ -239,7 +239,7 @@ export class HttpServer {
       const r = refusal(err);
       return reject(r.status, r.reason);
     }
-    const stream = this.node.liveStream(ctx.streamKey);
+    const stream = await this.node.findStream(ctx);
     if (!stream) return reject(404, 'Stream Not Published');
     const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
     socket.write(
@@ -279,9 +279,7 @@ export class HttpServer {
       return send(res, r.status, `${r.reason}\n`);
     }
     const stream = ctx.streamKey
-      ? kind === 'hls'
-        ? this.node.liveOrRecentStream(ctx.streamKey)
-        : this.node.liveStream(ctx.streamKey)
+      ? ((kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined) ?? (await this.node.findStream(ctx)))
       : [...this.node.liveStreamsNamed(target.app, target.stream)][0];
     if (!stream) return send(res, 404, `stream /${target.app}/${target.stream} is not published\n`);
     const cacheKey = `${stream.key}#${stream.gen}#${target.rest}`;
@@ -329,6 +327,10 @@ export class HttpServer {
     if (rest[0] !== 'v1') return send(res, 404, 'unknown API version\n');
     if (rest[1] === 'streams' && rest.length === 2) {
       return sendJson(res, 200, { streams: await this.node.streams() });
+    }
+    if (rest[1] === 'cluster' && rest.length === 2) {
+      const c = await this.node.clusterInfo();
+      return c ? sendJson(res, 200, c) : sendJson(res, 404, { error: 'this node is not in a cluster (start it with --nats)' });
     }
     if (rest[1] === 'streams' && rest.length === 4) {
       const domain = url.searchParams.get('domain');

@@ -6,6 +6,7 @@ import { opusPacketDurationMs } from '../../../actors/transcoder/elementary.js';
 import { encodeFlvHeader, encodeFlvTag } from '../../../actors/transcoder/flv-writer.js';
 import { AUDIO_OPUS_TEMPLATE, RTS_TEMPLATE } from '../../../actors/transcoder/templates.js';
 import { Transcoder } from '../../../actors/transcoder/transcoder.js';
+import { parseFlvAudioBody, parseFlvVideoBody } from '../../../media/codec/analyze.js';
 import type { MediaFrame } from '../../../media/frame/media-frame.js';
 import { killTrackedChildren } from '../../support/children.js';
 import { decode, makeTestFile, probe } from '../../support/ffmpeg.js';
@@ -142,6 +143,15 @@ describe('Transcoder (ffmpeg child)', () => {
     expect(opus.length).toBeGreaterThan(150);
     for (let i = 1; i < opus.length; i++) expect(opus[i].dts).toBeGreaterThan(opus[i - 1].dts);
 
+    // The bodies are what media/codec expects of FLV / enhanced-RTMP tags.
+    for (const { frame: f } of out) {
+      const info = f.kind === 'video' ? parseFlvVideoBody(f.body) : parseFlvAudioBody(f.body);
+      expect([info.codec, info.config, Buffer.from(info.payload).equals(Buffer.from(f.payload))]).toEqual([
+        f.codec,
+        f.config,
+        true,
+      ]);
+    }
     // Write the video track to an FLV file and let ffprobe judge it.
     const parts: Uint8Array[] = [encodeFlvHeader({ audio: false, video: true })];
     for (const f of video) parts.push(encodeFlvTag({ type: 9, timestamp: f.dts, body: f.body }));
@@ -221,10 +231,13 @@ describe('Transcoder (ffmpeg child)', () => {
       process.kill(pid, 'SIGCONT');
     }
     const before = out.length;
-    await waitFor(() => out.slice(before).some((c) => c.frame.kind === 'video' && !c.frame.config && c.frame.key), {
-      timeoutMs: 8000,
-      what: 'video again after ffmpeg resumed',
-    });
+    await waitFor(
+      () => out.slice(before).some((c) => c.frame.kind === 'video' && !c.frame.config && c.frame.key),
+      {
+        timeoutMs: 8000,
+        what: 'video again after ffmpeg resumed',
+      },
+    );
     replay.stop();
     await replay.done;
     expect(t.stats().restarts).toBe(0);
