@@ -32,7 +32,9 @@ async function serve(argv: string[]): Promise<void> {
       region: { type: 'string' },
     },
   });
-  const cfg: ConfigInput = values.config ? (JSON.parse(readFileSync(values.config, 'utf8')) as ConfigInput) : {};
+  const cfg: ConfigInput = values.config
+    ? (JSON.parse(readFileSync(values.config, 'utf8')) as ConfigInput)
+    : {};
   const num = (v: string | undefined, name: string): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -46,17 +48,28 @@ async function serve(argv: string[]): Promise<void> {
   if (rtmpPort !== undefined) cfg.rtmp = { ...cfg.rtmp, port: rtmpPort };
   if (httpPort !== undefined) cfg.http = { ...cfg.http, port: httpPort };
   if (rtcPort !== undefined || values['rtc-announce']) {
-    cfg.rtc = { ...cfg.rtc, ...(rtcPort !== undefined ? { port: rtcPort } : {}), ...(values['rtc-announce'] ? { announce: values['rtc-announce'] } : {}) };
+    cfg.rtc = {
+      ...cfg.rtc,
+      ...(rtcPort !== undefined ? { port: rtcPort } : {}),
+      ...(values['rtc-announce'] ? { announce: values['rtc-announce'] } : {}),
+    };
   }
   if (workers !== undefined) cfg.workers = workers;
   if (values.host) cfg.host = values.host;
   if (values['log-level']) cfg.log = { level: values['log-level'] as 'info' };
-  if (values.nats) cfg.nats = { servers: values.nats, nodeId: values['node-id'] ?? `node-${process.pid}`, region: values.region };
+  if (values.nats)
+    cfg.nats = {
+      servers: values.nats,
+      nodeId: values['node-id'] ?? `node-${process.pid}`,
+      region: values.region,
+    };
   const level = cfg.log?.level ?? 'info';
   const logger = createLogger(stderrSink, level);
   const node = await createNode({ config: cfg, logger });
   const { rtmp, http } = node.ports;
-  console.log(`rts-engine listening: rtmp://${node.config.host}:${rtmp} http://${node.config.host}:${http} (workers: ${node.workers.size})`);
+  console.log(
+    `rts-engine listening: rtmp://${node.config.host}:${rtmp} http://${node.config.host}:${http} (workers: ${node.workers.size})`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -1,10 +1,10 @@
 import { cpus } from 'node:os';
 import type { StreamInfo } from '../actors/stream/stream-host.js';
+import { HttpServer } from '../transports/http/http-server.js';
+import type { RtmpPlayer, RtmpPublishHandle, RtmpServerConnection } from '../transports/rtmp/connection.js';
 import { RtmpServer } from '../transports/rtmp/server.js';
 import type { RtmpStreamRequest } from '../transports/rtmp/session.js';
-import type { RtmpPlayer, RtmpPublishHandle, RtmpServerConnection } from '../transports/rtmp/connection.js';
-import { HttpServer } from '../transports/http/http-server.js';
-import { type AccessRequest, AccessPolicy, type PlayProtocol } from './access/access-policy.js';
+import { AccessPolicy, type AccessRequest, type PlayProtocol } from './access/access-policy.js';
 import { type Config, type ConfigInput, resolveConfig } from './config/config.js';
 import { InvalidStateError, RefusedError } from './errors.js';
 import { TypedEmitter } from './events/typed-emitter.js';
@@ -167,19 +167,33 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
 
   private async rtmpPublish(req: RtmpStreamRequest, conn: RtmpServerConnection): Promise<RtmpPublishHandle> {
     const stream = await this.startPublish(
-      { action: 'publish', protocol: 'rtmp', host: req.host, app: req.app, stream: req.name, uri: req.uri, query: req.query },
+      {
+        action: 'publish',
+        protocol: 'rtmp',
+        host: req.host,
+        app: req.app,
+        stream: req.name,
+        uri: req.uri,
+        query: req.query,
+      },
       { id: `rtmp-${conn.id}`, protocol: 'rtmp', remoteAddress: conn.remoteAddress, startedAt: Date.now() },
     );
     let errors = 0;
     return {
       media: (msg) => {
         try {
-          stream.ingest(msg.typeId, msg.timestamp, msg.payload, msg.name === undefined || msg.name === 'onMetaData');
+          stream.ingest(
+            msg.typeId,
+            msg.timestamp,
+            msg.payload,
+            msg.name === undefined || msg.name === 'onMetaData',
+          );
           errors = 0;
         } catch (err) {
           stream.badFrames++;
           this.noteBadFrame(stream, err);
-          if (++errors >= 50) conn.close(new Error(`publisher sends frames that do not parse: ${String(err)}`));
+          if (++errors >= 50)
+            conn.close(new Error(`publisher sends frames that do not parse: ${String(err)}`));
         }
       },
       stop: (reason) => this.endPublish(stream, reason),
@@ -191,13 +205,18 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     const now = Date.now();
     if (now - this.badFrameLog > 5000) {
       this.badFrameLog = now;
-      this.logger.warn('frames dropped: they do not parse', { stream: stream.key, total: this.badFrames, last: String(err) });
+      this.logger.warn('frames dropped: they do not parse', {
+        stream: stream.key,
+        total: this.badFrames,
+        last: String(err),
+      });
     }
   }
 
   /** Checks domain, auth and hooks, claims the stream name, and places the stream on a worker. */
   async startPublish(req: AccessRequest, publisher: LiveStream['publisher']): Promise<LiveStream> {
-    if (this.state !== 'listening') throw new RefusedError('RTS_ERR_SHUTTING_DOWN', 'node is shutting down', 503);
+    if (this.state !== 'listening')
+      throw new RefusedError('RTS_ERR_SHUTTING_DOWN', 'node is shutting down', 503);
     const v = this.access.check(req);
     if (!v.ok) throw new RefusedError(v.code, v.reason, v.status);
     const ctx: PublishContext = {
@@ -211,7 +230,11 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     };
     await this.runHook(() => this.hooks.onPublish?.(ctx));
     if (this.streamsByKey.has(v.streamKey)) {
-      throw new RefusedError('RTS_ERR_STREAM_BUSY', `stream /${req.app}/${req.stream} is already being published`, 409);
+      throw new RefusedError(
+        'RTS_ERR_STREAM_BUSY',
+        `stream /${req.app}/${req.stream} is already being published`,
+        409,
+      );
     }
     const pool = this.workers;
     const worker = pool.place();
@@ -238,8 +261,20 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
         throw err instanceof RefusedError ? err : new RefusedError('RTS_ERR_CLUSTER', String(err), 503);
       }
     }
-    pool.attach(worker, { key: v.streamKey, app: req.app, stream: req.stream, domain: v.ingestDomain, gen, ring: stream.ring.buffers });
-    this.logger.info('publish', { stream: v.streamKey, worker, from: publisher.remoteAddress, via: publisher.protocol });
+    pool.attach(worker, {
+      key: v.streamKey,
+      app: req.app,
+      stream: req.stream,
+      domain: v.ingestDomain,
+      gen,
+      ring: stream.ring.buffers,
+    });
+    this.logger.info('publish', {
+      stream: v.streamKey,
+      worker,
+      from: publisher.remoteAddress,
+      via: publisher.protocol,
+    });
     if (publisher.protocol !== 'relay') this.safeEmit('publish', ctx);
     return stream;
   }
@@ -250,7 +285,8 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
    * `endPublish()`. Domain rules were checked where it was published.
    */
   openRelayedStream(key: string, app: string, name: string, domain: string, origin: string): LiveStream {
-    if (this.state !== 'listening') throw new RefusedError('RTS_ERR_SHUTTING_DOWN', 'node is shutting down', 503);
+    if (this.state !== 'listening')
+      throw new RefusedError('RTS_ERR_SHUTTING_DOWN', 'node is shutting down', 503);
     const existing = this.streamsByKey.get(key);
     if (existing) return existing;
     const pool = this.workers;
@@ -307,8 +343,13 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   // ---- play ----------------------------------------------------------------------------------
 
   /** Domain, auth and hooks for a play request; resolves with the stream key, or throws RefusedError. */
-  async authorizePlay(req: AccessRequest, remoteAddress: string, protocol: PlayContext['protocol']): Promise<PlayContext> {
-    if (this.state !== 'listening') throw new RefusedError('RTS_ERR_SHUTTING_DOWN', 'node is shutting down', 503);
+  async authorizePlay(
+    req: AccessRequest,
+    remoteAddress: string,
+    protocol: PlayContext['protocol'],
+  ): Promise<PlayContext> {
+    if (this.state !== 'listening')
+      throw new RefusedError('RTS_ERR_SHUTTING_DOWN', 'node is shutting down', 503);
     const v = this.access.check(req);
     if (!v.ok) throw new RefusedError(v.code, v.reason, v.status);
     const ctx: PlayContext = {
@@ -362,7 +403,12 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   /** Adds a main-thread player to a live stream (GOP first); the returned function detaches it. */
   attachPlayer(ctx: PlayContext, player: StreamPlayer): () => void {
     const stream = this.streamsByKey.get(ctx.streamKey);
-    if (!stream) throw new RefusedError('RTS_ERR_STREAM_NOT_FOUND', `stream /${ctx.app}/${ctx.stream} is not published`, 404);
+    if (!stream)
+      throw new RefusedError(
+        'RTS_ERR_STREAM_NOT_FOUND',
+        `stream /${ctx.app}/${ctx.stream} is not published`,
+        404,
+      );
     stream.addPlayer(player);
     playersGauge.add(1, { protocol: ctx.protocol });
     this.safeEmit('play', ctx);
@@ -377,15 +423,30 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     };
   }
 
-  private async rtmpPlay(req: RtmpStreamRequest, player: RtmpPlayer): Promise<{ start(): void; stop(reason: string): void }> {
+  private async rtmpPlay(
+    req: RtmpStreamRequest,
+    player: RtmpPlayer,
+  ): Promise<{ start(): void; stop(reason: string): void }> {
     const conn = player.connection;
     const ctx = await this.authorizePlay(
-      { action: 'play', protocol: 'rtmp', host: req.host, app: req.app, stream: req.name, uri: req.uri, query: req.query },
+      {
+        action: 'play',
+        protocol: 'rtmp',
+        host: req.host,
+        app: req.app,
+        stream: req.name,
+        uri: req.uri,
+        query: req.query,
+      },
       conn.remoteAddress,
       'rtmp',
     );
     if (!(await this.findStream(ctx))) {
-      throw new RefusedError('RTS_ERR_STREAM_NOT_FOUND', `stream /${req.app}/${req.name} is not published`, 404);
+      throw new RefusedError(
+        'RTS_ERR_STREAM_NOT_FOUND',
+        `stream /${req.app}/${req.name} is not published`,
+        404,
+      );
     }
     const p = new RtmpFramePlayer(`rtmp-${nextPlayerId++}`, conn.socket, player, this.config.players);
     let detach: ((reason?: string) => void) | undefined;

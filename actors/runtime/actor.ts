@@ -27,7 +27,12 @@ export interface ActorContext<M> {
 export interface ActorLogic<S, M> {
   readonly initial: () => S;
   /** Returns the next state; the value of a reply is set with `reply(value)` given to the handler. */
-  readonly receive: (state: S, msg: M, ctx: ActorContext<M>, reply: (value: unknown) => void) => S | Promise<S>;
+  readonly receive: (
+    state: S,
+    msg: M,
+    ctx: ActorContext<M>,
+    reply: (value: unknown) => void,
+  ) => S | Promise<S>;
   readonly onStop?: (state: S, ctx: ActorContext<M>) => void;
 }
 
@@ -84,7 +89,10 @@ export class LocalActor<S, M> implements ActorRef<M> {
 
   ask<R>(msg: M, timeoutMs = DEFAULT_ASK_TIMEOUT_MS): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TimeoutError(`${this.name} did not answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new TimeoutError(`${this.name} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.enqueue({
         msg,
         reply: (value, error) => {
@@ -165,7 +173,8 @@ export class LocalActor<S, M> implements ActorRef<M> {
   private finish(): void {
     if (this._stopped) return;
     this._stopped = true;
-    for (const env of this.queue.splice(0)) if (env !== STOP) env.reply?.(undefined, new ActorStoppedError(`${this.name} stopped`));
+    for (const env of this.queue.splice(0))
+      if (env !== STOP) env.reply?.(undefined, new ActorStoppedError(`${this.name} stopped`));
     try {
       this.logic.onStop?.(this.state, this.ctx);
     } catch (err) {

@@ -16,7 +16,14 @@ export interface StreamAnalysis {
     gopMs: number;
     bFrames: boolean;
   };
-  audio?: { codec: string; profile: string; sampleRate: number; channels: number; codecString: string; bitrateKbps: number };
+  audio?: {
+    codec: string;
+    profile: string;
+    sampleRate: number;
+    channels: number;
+    codecString: string;
+    bitrateKbps: number;
+  };
   bitrateKbps: number;
   framesIn: number;
   bytesIn: number;
@@ -32,7 +39,8 @@ class RateWindow {
   push(t: number, bytes: number): void {
     this.samples.push({ t, bytes });
     this.total += bytes;
-    while (this.samples.length > 1 && t - this.samples[0].t > WINDOW_MS) this.total -= this.samples.shift()!.bytes;
+    while (this.samples.length > 1 && t - this.samples[0].t > WINDOW_MS)
+      this.total -= this.samples.shift()!.bytes;
   }
   get span(): number {
     return this.samples.length > 1 ? this.samples[this.samples.length - 1].t - this.samples[0].t : 0;
@@ -115,7 +123,15 @@ export class StreamAnalyzer {
         }
         return;
       }
-      if (!this.audio) this.audio = { codec: f.codec, profile: '', sampleRate: 0, channels: 0, codecString: f.codec, bitrateKbps: 0 };
+      if (!this.audio)
+        this.audio = {
+          codec: f.codec,
+          profile: '',
+          sampleRate: 0,
+          channels: 0,
+          codecString: f.codec,
+          bitrateKbps: 0,
+        };
       this.aRate.push(f.dts, f.body.length);
     }
   }

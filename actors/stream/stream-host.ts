@@ -1,6 +1,6 @@
+import type { Logger } from '../../engine/logging/logger.js';
 import { PacketRingView } from '../../engine/memory/packet-ring.js';
 import { RingFollower } from '../../engine/memory/ring-follower.js';
-import type { Logger } from '../../engine/logging/logger.js';
 import type { HttpLikeRequest } from '../../engine/threads/worker-messages.js';
 import { type ActorLogic, type ActorRef, ActorSystem } from '../runtime/actor.js';
 import { type StreamAnalysis, StreamAnalyzer } from './stream-analyzer.js';
@@ -120,7 +120,9 @@ export class StreamActorHost {
 }
 
 export function newStreamSystem(logger: Logger): ActorSystem {
-  return new ActorSystem(logger, (name, err) => logger.error('stream actor failed', { name, error: err.message }));
+  return new ActorSystem(logger, (name, err) =>
+    logger.error('stream actor failed', { name, error: err.message }),
+  );
 }
 
 export { PacketRingView };

@@ -182,7 +182,8 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
     if (frame.kind === 'data') return false;
     this.s.framesIn++;
     const isVideo = frame.kind === 'video';
-    const transcode = isVideo ? this.feedVideo : this.feedAudio;
+    // Audio that already is Opus needs no transcoding to Opus.
+    const transcode = isVideo ? this.feedVideo : this.feedAudio && frame.codec !== 'opus';
     if (!transcode) {
       this.safeEmit('frame', frame);
       this.s.framesOut++;
@@ -194,6 +195,8 @@ export class Transcoder extends EventEmitter<TranscoderEvents> {
     }
     if (this.firstDts === undefined) this.firstDts = frame.dts;
     if (frame.config) {
+      const prev = isVideo ? this.videoConfig : this.audioConfig;
+      if (prev && sameBytes(prev, frame.body)) return true;
       const copy = frame.body.slice();
       if (isVideo) this.videoConfig = copy;
       else this.audioConfig = copy;

@@ -54,14 +54,20 @@ export class AccessPolicy {
   }
 
   /** The domain a request names: the URL's host, or `domain=` where the host is an IP or localhost. */
-  domainOf(host: string, query: Readonly<Record<string, string>>, wanted: 'ingest' | 'play'): DomainConfig | undefined {
+  domainOf(
+    host: string,
+    query: Readonly<Record<string, string>>,
+    wanted: 'ingest' | 'play',
+  ): DomainConfig | undefined {
     const h = hostName(host);
     const named = query.domain?.toLowerCase();
     if (named) return this.byName.get(named);
     const byHost = this.byName.get(h);
     if (byHost) return byHost;
     if (isIP(h) || h === 'localhost') {
-      const candidates = this.domains.filter((d) => (wanted === 'ingest' ? d.type === 'ingest' : d.type !== 'ingest'));
+      const candidates = this.domains.filter((d) =>
+        wanted === 'ingest' ? d.type === 'ingest' : d.type !== 'ingest',
+      );
       if (candidates.length === 1) return candidates[0];
     }
     return undefined;
@@ -79,31 +85,66 @@ export class AccessPolicy {
 
   check(req: AccessRequest): AccessVerdict {
     if (!this.configured) {
-      return { ok: true, domain: DEFAULT_DOMAIN, ingestDomain: DEFAULT_DOMAIN, streamKey: streamKeyOf(DEFAULT_DOMAIN, req.app, req.stream) };
+      return {
+        ok: true,
+        domain: DEFAULT_DOMAIN,
+        ingestDomain: DEFAULT_DOMAIN,
+        streamKey: streamKeyOf(DEFAULT_DOMAIN, req.app, req.stream),
+      };
     }
     const dom = this.domainOf(req.host, req.query, req.action === 'publish' ? 'ingest' : 'play');
     if (!dom) {
-      return { ok: false, status: 403, code: 'RTS_ERR_DOMAIN_UNKNOWN', reason: `unknown domain ${req.query.domain ?? hostName(req.host)}` };
+      return {
+        ok: false,
+        status: 403,
+        code: 'RTS_ERR_DOMAIN_UNKNOWN',
+        reason: `unknown domain ${req.query.domain ?? hostName(req.host)}`,
+      };
     }
     let ingest: string | undefined;
     if (req.action === 'publish') {
       if (dom.type !== 'ingest') {
-        return { ok: false, status: 403, code: 'RTS_ERR_DOMAIN_NOT_INGEST', reason: `domain ${dom.name} is a ${dom.type} domain: publishing needs an ingest domain` };
+        return {
+          ok: false,
+          status: 403,
+          code: 'RTS_ERR_DOMAIN_NOT_INGEST',
+          reason: `domain ${dom.name} is a ${dom.type} domain: publishing needs an ingest domain`,
+        };
       }
       ingest = dom.name.toLowerCase();
     } else {
       if (dom.type === 'ingest') {
-        return { ok: false, status: 403, code: 'RTS_ERR_DOMAIN_NOT_PLAY', reason: `domain ${dom.name} is an ingest domain: play from a streaming domain bound to it` };
+        return {
+          ok: false,
+          status: 403,
+          code: 'RTS_ERR_DOMAIN_NOT_PLAY',
+          reason: `domain ${dom.name} is an ingest domain: play from a streaming domain bound to it`,
+        };
       }
       if (dom.type === 'rts' && req.protocol !== 'rts') {
-        return { ok: false, status: 403, code: 'RTS_ERR_DOMAIN_RTS_ONLY', reason: `domain ${dom.name} is an RTS domain: it serves only artc:// (WebRTC) playback, not ${req.protocol.toUpperCase()}` };
+        return {
+          ok: false,
+          status: 403,
+          code: 'RTS_ERR_DOMAIN_RTS_ONLY',
+          reason: `domain ${dom.name} is an RTS domain: it serves only artc:// (WebRTC) playback, not ${req.protocol.toUpperCase()}`,
+        };
       }
       if (dom.type === 'play' && req.protocol === 'rts') {
-        return { ok: false, status: 403, code: 'RTS_ERR_DOMAIN_NOT_RTS', reason: `domain ${dom.name} is not an RTS domain: RTS playback needs a separate rts domain` };
+        return {
+          ok: false,
+          status: 403,
+          code: 'RTS_ERR_DOMAIN_NOT_RTS',
+          reason: `domain ${dom.name} is not an RTS domain: RTS playback needs a separate rts domain`,
+        };
       }
       ingest = this.ingestOf(dom);
       if (!ingest) {
-        return { ok: false, status: 403, code: 'RTS_ERR_DOMAIN_UNBOUND', reason: `domain ${dom.name} is not bound to an ingest domain` };
+        return {
+          ok: false,
+          status: 403,
+          code: 'RTS_ERR_DOMAIN_UNBOUND',
+          reason: `domain ${dom.name} is not bound to an ingest domain`,
+        };
       }
     }
     const keys = this.keysOf(dom);
@@ -117,7 +158,12 @@ export class AccessPolicy {
       });
       if (!v.ok) return { ok: false, status: 403, code: 'RTS_ERR_AUTH', reason: v.reason };
     }
-    return { ok: true, domain: dom.name.toLowerCase(), ingestDomain: ingest, streamKey: streamKeyOf(ingest, req.app, req.stream) };
+    return {
+      ok: true,
+      domain: dom.name.toLowerCase(),
+      ingestDomain: ingest,
+      streamKey: streamKeyOf(ingest, req.app, req.stream),
+    };
   }
 
   private keysOf(d: DomainConfig): string[] {

@@ -50,7 +50,12 @@ export function verifyAuthKey(c: AuthCheck): AuthVerdict {
 }
 
 /** Signs a URL: adds or replaces its auth_key for the URL's own path. */
-export function signUrl(url: string, key: string, ttlSeconds: number, nowSeconds = Date.now() / 1000): string {
+export function signUrl(
+  url: string,
+  key: string,
+  ttlSeconds: number,
+  nowSeconds = Date.now() / 1000,
+): string {
   const u = new URL(url.replace(/^artc:/, 'http:').replace(/^rtmp:/, 'http:'));
   const scheme = url.slice(0, url.indexOf(':'));
   const expires = Math.floor(nowSeconds + ttlSeconds);

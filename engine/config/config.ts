@@ -69,7 +69,14 @@ export const DEFAULT_CONFIG: Config = {
   },
   http: { port: 8080, maxHeaderBytes: 16 * 1024 },
   rtc: { port: 8000 },
-  hls: { targetDurationMs: 2000, windowSegments: 6, partTargetMs: 250, onDemand: true, idleStopMs: 30_000, endGraceMs: 5000 },
+  hls: {
+    targetDurationMs: 2000,
+    windowSegments: 6,
+    partTargetMs: 250,
+    onDemand: true,
+    idleStopMs: 30_000,
+    endGraceMs: 5000,
+  },
   players: { maxQueuedBytes: 1024 * 1024, stallTimeoutMs: 15_000, mergeWriteMs: 0 },
   limits: { maxConnections: 20_000, ringBytes: 8 * 1024 * 1024 },
   domains: [],
@@ -78,7 +85,11 @@ export const DEFAULT_CONFIG: Config = {
 };
 
 export type ConfigInput = {
-  [K in keyof Config]?: Config[K] extends unknown[] ? Config[K] : Config[K] extends object ? Partial<Config[K]> : Config[K];
+  [K in keyof Config]?: Config[K] extends unknown[]
+    ? Config[K]
+    : Config[K] extends object
+      ? Partial<Config[K]>
+      : Config[K];
 };
 
 export class ConfigError extends Error {
@@ -102,12 +113,14 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     nats: input.nats as Config['nats'],
   };
   const port = (v: number, key: string) => {
-    if (!Number.isInteger(v) || v < 0 || v > 65535) throw new ConfigError(`${key} must be a port number, got ${v}`);
+    if (!Number.isInteger(v) || v < 0 || v > 65535)
+      throw new ConfigError(`${key} must be a port number, got ${v}`);
   };
   port(c.rtmp.port, 'rtmp.port');
   port(c.http.port, 'http.port');
   port(c.rtc.port, 'rtc.port');
-  if (!Number.isInteger(c.workers) || c.workers < 0 || c.workers > 256) throw new ConfigError('workers must be 0..256');
+  if (!Number.isInteger(c.workers) || c.workers < 0 || c.workers > 256)
+    throw new ConfigError('workers must be 0..256');
   if (c.rtmp.outChunkSize < 128 || c.rtmp.outChunkSize > 0xffffff)
     throw new ConfigError('rtmp.outChunkSize must be 128..16777215');
   const names = new Set<string>();
@@ -115,7 +128,8 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     if (!dom.name || typeof dom.name !== 'string') throw new ConfigError('domains[].name is required');
     if (names.has(dom.name)) throw new ConfigError(`domain ${dom.name} appears twice`);
     names.add(dom.name);
-    if (!['ingest', 'play', 'rts'].includes(dom.type)) throw new ConfigError(`domain ${dom.name}: bad type ${dom.type}`);
+    if (!['ingest', 'play', 'rts'].includes(dom.type))
+      throw new ConfigError(`domain ${dom.name}: bad type ${dom.type}`);
   }
   for (const dom of c.domains) {
     if (dom.ingest && !c.domains.some((o) => o.name === dom.ingest && o.type === 'ingest'))

@@ -1,6 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { parseFlvAudioBody, parseFlvVideoBody } from '../../media/codec/index.js';
-import { FLV_TAG_AUDIO, FLV_TAG_SCRIPT, FLV_TAG_VIDEO, type MediaFrame } from '../../media/frame/media-frame.js';
+import {
+  FLV_TAG_AUDIO,
+  FLV_TAG_SCRIPT,
+  FLV_TAG_VIDEO,
+  type MediaFrame,
+} from '../../media/frame/media-frame.js';
 import { FrameWire } from '../../transports/flv/frame-wire.js';
 import { ProtocolError } from '../errors.js';
 import { type FrameInput, PacketRingWriter } from '../memory/packet-ring.js';
@@ -87,7 +92,12 @@ export class LiveStream {
     serverLatency.record(ms);
   }
 
-  private toFrameInput(typeId: number, timestamp: number, body: Uint8Array, metadata: boolean): FrameInput | undefined {
+  private toFrameInput(
+    typeId: number,
+    timestamp: number,
+    body: Uint8Array,
+    metadata: boolean,
+  ): FrameInput | undefined {
     const ingestTime = performance.timeOrigin + performance.now();
     const base = body.byteOffset;
     switch (typeId) {
@@ -138,7 +148,10 @@ export class LiveStream {
         };
       }
       default: {
-        throw new ProtocolError('RTS_ERR_MEDIA_TYPE', `media message type ${typeId} is not audio, video or data`);
+        throw new ProtocolError(
+          'RTS_ERR_MEDIA_TYPE',
+          `media message type ${typeId} is not audio, video or data`,
+        );
       }
     }
   }

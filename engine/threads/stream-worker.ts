@@ -73,13 +73,20 @@ async function onMessage(w: Wire): Promise<void> {
     case 'http': {
       const egress = egresses.find((e) => e.kind === msg.kind);
       if (!egress) {
-        send({ t: 'http', id: msg.id, res: { status: 404, headers: {}, body: `${msg.kind} is not served by this node\n` } });
+        send({
+          t: 'http',
+          id: msg.id,
+          res: { status: 404, headers: {}, body: `${msg.kind} is not served by this node\n` },
+        });
         return;
       }
       try {
         const res = await egress.handle(msg.key, msg.req, w.body);
         if (res.body instanceof Uint8Array) {
-          send({ t: 'http', id: msg.id, res: { status: res.status, headers: res.headers } }, { body: res.body });
+          send(
+            { t: 'http', id: msg.id, res: { status: res.status, headers: res.headers } },
+            { body: res.body },
+          );
         } else {
           send({ t: 'http', id: msg.id, res: { status: res.status, headers: res.headers, body: res.body } });
         }

@@ -33,7 +33,13 @@ export type FromWorker =
   | { t: 'ready'; index: number }
   | { t: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
   | { t: 'http'; id: number; res: HttpLikeResponse }
-  | { t: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; ns: string; msg: string; fields?: Record<string, unknown> }
+  | {
+      t: 'log';
+      level: 'debug' | 'info' | 'warn' | 'error';
+      ns: string;
+      msg: string;
+      fields?: Record<string, unknown>;
+    }
   | { t: 'event'; key: string; name: string; data?: Record<string, unknown> };
 
 /** What goes through postMessage: the msgpack bytes plus out-of-band shared buffers/bodies. */

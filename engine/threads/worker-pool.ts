@@ -34,7 +34,8 @@ interface Pending {
  * TypeScript sources (tests), the `.ts` file through tsx's loader registered inside the worker.
  */
 export function startWorker(name: string, workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
   const url = new URL(`./${name}.ts`, import.meta.url).href;
   const boot = `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url)}); });`;
   return new Worker(boot, { eval: true, workerData });
@@ -101,17 +102,24 @@ export class StreamWorkerPool {
       worker.once('error', reject);
     });
     worker.on('message', (w: Wire) => this.onMessage(w));
-    worker.on('error', (err) => this.logger.error('stream worker failed', { worker: slot.index, error: err.message }));
+    worker.on('error', (err) =>
+      this.logger.error('stream worker failed', { worker: slot.index, error: err.message }),
+    );
     worker.on('exit', (code) => {
       if (this.closing || slot.worker !== worker) return;
       slot.restarts++;
-      this.logger.error('stream worker exited; starting it again', { worker: slot.index, code, restarts: slot.restarts });
+      this.logger.error('stream worker exited; starting it again', {
+        worker: slot.index,
+        code,
+        restarts: slot.restarts,
+      });
       const delay = Math.min(5000, 100 * 2 ** Math.min(slot.restarts, 6));
       setTimeout(() => {
         if (this.closing) return;
         this.spawn(slot)
           .then(() => {
-            for (const p of slot.streams.values()) this.post(slot, { t: 'attach', ...omitRing(p) }, { ring: p.ring });
+            for (const p of slot.streams.values())
+              this.post(slot, { t: 'attach', ...omitRing(p) }, { ring: p.ring });
           })
           .catch((err) => this.logger.error('stream worker restart failed', { error: String(err) }));
       }, delay).unref();
@@ -180,7 +188,12 @@ export class StreamWorkerPool {
     this.post(slot, { t: 'detach', key, gen, reason });
   }
 
-  private request<T>(index: number, build: (id: number) => ToWorker, timeoutMs: number, body?: Uint8Array): Promise<T> {
+  private request<T>(
+    index: number,
+    build: (id: number) => ToWorker,
+    timeoutMs: number,
+    body?: Uint8Array,
+  ): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -193,7 +206,11 @@ export class StreamWorkerPool {
   }
 
   async info(index: number, key: string): Promise<StreamInfo> {
-    const r = await this.request<{ value: StreamInfo }>(index, (id) => ({ t: 'ask', id, key, q: 'info' }), 2000);
+    const r = await this.request<{ value: StreamInfo }>(
+      index,
+      (id) => ({ t: 'ask', id, key, q: 'info' }),
+      2000,
+    );
     return r.value;
   }
 

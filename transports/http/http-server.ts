@@ -24,13 +24,18 @@ const PREFLIGHT: Record<string, string> = {
 const MAX_BODY_BYTES = 64 * 1024;
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-const ROOT = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url));
+const ROOT = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../../' : '../../../', import.meta.url),
+);
 /** Files of the web player, served at /player/. */
 const PLAYER_FILES: Record<string, { file: string; type: string }> = {
   '': { file: 'player/index.html', type: 'text/html; charset=utf-8' },
   'index.html': { file: 'player/index.html', type: 'text/html; charset=utf-8' },
   'sdk.js': { file: 'player/dist/sdk.js', type: 'text/javascript; charset=utf-8' },
-  'vendor/mpegts.js': { file: 'node_modules/mpegts.js/dist/mpegts.js', type: 'text/javascript; charset=utf-8' },
+  'vendor/mpegts.js': {
+    file: 'node_modules/mpegts.js/dist/mpegts.js',
+    type: 'text/javascript; charset=utf-8',
+  },
   'vendor/hls.js': { file: 'node_modules/hls.js/dist/hls.min.js', type: 'text/javascript; charset=utf-8' },
   'vendor/hls.mjs': { file: 'node_modules/hls.js/dist/hls.mjs', type: 'text/javascript; charset=utf-8' },
 };
@@ -51,19 +56,28 @@ function queryOf(url: URL): Record<string, string> {
   return q;
 }
 
-function send(res: ServerResponse, status: number, body: string | Uint8Array, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Uint8Array,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const h: Record<string, string> = { ...CORS, ...headers };
-  if (!h['Content-Type']) h['Content-Type'] = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+  if (!h['Content-Type'])
+    h['Content-Type'] = typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream';
   res.writeHead(status, h);
   res.end(body);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, `${JSON.stringify(value, null, 2)}\n`, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
+  send(res, status, `${JSON.stringify(value, null, 2)}\n`, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache',
+  });
 }
 
 function refusal(err: unknown): { status: number; reason: string } {
@@ -101,7 +115,8 @@ export class HttpServer {
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       this.logger.debug('bad HTTP request', { error: err.code ?? err.message });
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (socket.writable)
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       socket.destroy();
     });
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
@@ -175,13 +190,26 @@ export class HttpServer {
     as: PlayContext['protocol'],
   ): Promise<PlayContext> {
     return this.node.authorizePlay(
-      { action: 'play', protocol, host: req.headers.host ?? '', app: target.app, stream: target.stream, uri: target.uri, query: queryOf(url) },
+      {
+        action: 'play',
+        protocol,
+        host: req.headers.host ?? '',
+        app: target.app,
+        stream: target.stream,
+        uri: target.uri,
+        query: queryOf(url),
+      },
       req.socket.remoteAddress ?? '',
       as,
     );
   }
 
-  private async flv(req: IncomingMessage, res: ServerResponse, target: Extract<RequestTarget, { kind: 'flv' }>, url: URL): Promise<void> {
+  private async flv(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: Extract<RequestTarget, { kind: 'flv' }>,
+    url: URL,
+  ): Promise<void> {
     let ctx: PlayContext;
     try {
       ctx = await this.authorize(req, target, url, 'flv', 'flv');
@@ -205,7 +233,13 @@ export class HttpServer {
     socket.setTimeout(0);
     const hasVideo = !!stream.ring.config('video');
     const hasAudio = !!stream.ring.config('audio');
-    const player = new HttpFlvPlayer(`flv-${nextId++}`, socket, this.node.config.players, hasAudio || !hasVideo, hasVideo || !hasAudio);
+    const player = new HttpFlvPlayer(
+      `flv-${nextId++}`,
+      socket,
+      this.node.config.players,
+      hasAudio || !hasVideo,
+      hasVideo || !hasAudio,
+    );
     this.attach(ctx, player, socket);
   }
 
@@ -226,10 +260,16 @@ export class HttpServer {
     const target = parseRequestTarget(url.pathname);
     const key = req.headers['sec-websocket-key'];
     const reject = (status: number, reason: string) => {
-      socket.end(`HTTP/1.1 ${status} ${reason.replace(/[\r\n]/g, ' ')}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status} ${reason.replace(/[\r\n]/g, ' ')}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
     };
     if (!this.accepting) return reject(503, 'Shutting Down');
-    if (target.kind !== 'flv' || (req.headers.upgrade ?? '').toLowerCase() !== 'websocket' || typeof key !== 'string') {
+    if (
+      target.kind !== 'flv' ||
+      (req.headers.upgrade ?? '').toLowerCase() !== 'websocket' ||
+      typeof key !== 'string'
+    ) {
       return reject(400, 'Bad Request');
     }
     let ctx: PlayContext;
@@ -241,7 +281,9 @@ export class HttpServer {
     }
     const stream = await this.node.findStream(ctx);
     if (!stream) return reject(404, 'Stream Not Published');
-    const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
+    const accept = createHash('sha1')
+      .update(key + WS_GUID)
+      .digest('base64');
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
     );
@@ -254,7 +296,13 @@ export class HttpServer {
     });
     const hasVideo = !!stream.ring.config('video');
     const hasAudio = !!stream.ring.config('audio');
-    const player = new WsFlvPlayer(`ws-${nextId++}`, socket, this.node.config.players, hasAudio || !hasVideo, hasVideo || !hasAudio);
+    const player = new WsFlvPlayer(
+      `ws-${nextId++}`,
+      socket,
+      this.node.config.players,
+      hasAudio || !hasVideo,
+      hasVideo || !hasAudio,
+    );
     this.attach(ctx, player, socket);
   }
 
@@ -270,16 +318,31 @@ export class HttpServer {
     try {
       // A WHEP session (DELETE/PATCH below /whep/) is authorised by its unguessable id.
       if (kind === 'whep' && target.rest !== '') {
-        ctx = { streamKey: '', app: target.app, stream: target.stream, domain: '', protocol: 'rts', remoteAddress: '', query: {} };
+        ctx = {
+          streamKey: '',
+          app: target.app,
+          stream: target.stream,
+          domain: '',
+          protocol: 'rts',
+          remoteAddress: '',
+          query: {},
+        };
       } else {
-        ctx = await this.authorize(req, target, url, kind === 'hls' ? 'hls' : 'rts', kind === 'hls' ? 'hls' : 'rts');
+        ctx = await this.authorize(
+          req,
+          target,
+          url,
+          kind === 'hls' ? 'hls' : 'rts',
+          kind === 'hls' ? 'hls' : 'rts',
+        );
       }
     } catch (err) {
       const r = refusal(err);
       return send(res, r.status, `${r.reason}\n`);
     }
     const stream = ctx.streamKey
-      ? ((kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined) ?? (await this.node.findStream(ctx)))
+      ? ((kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined) ??
+        (await this.node.findStream(ctx)))
       : [...this.node.liveStreamsNamed(target.app, target.stream)][0];
     if (!stream) return send(res, 404, `stream /${target.app}/${target.stream} is not published\n`);
     const cacheKey = `${stream.key}#${stream.gen}#${target.rest}`;
@@ -288,7 +351,12 @@ export class HttpServer {
       if (hit) {
         this.hlsCacheHits++;
         this.node.meter.add(stream.domain, 'hls', hit.body.length);
-        return send(res, hit.status, Buffer.from(hit.body.buffer, hit.body.byteOffset, hit.body.length), hit.headers);
+        return send(
+          res,
+          hit.status,
+          Buffer.from(hit.body.buffer, hit.body.byteOffset, hit.body.length),
+          hit.headers,
+        );
       }
     }
     let body: Uint8Array | undefined;
@@ -315,11 +383,22 @@ export class HttpServer {
       const n = bytes?.length ?? Buffer.byteLength(r.body ?? '');
       this.node.meter.add(stream.domain, kind === 'hls' ? 'hls' : 'rts', n);
     }
-    if (kind === 'hls' && bytes && r.status === 200 && (r.headers['Cache-Control'] ?? '').includes('immutable')) {
-      if (this.hlsCache.size >= HLS_CACHE_ENTRIES) this.hlsCache.delete(this.hlsCache.keys().next().value as string);
+    if (
+      kind === 'hls' &&
+      bytes &&
+      r.status === 200 &&
+      (r.headers['Cache-Control'] ?? '').includes('immutable')
+    ) {
+      if (this.hlsCache.size >= HLS_CACHE_ENTRIES)
+        this.hlsCache.delete(this.hlsCache.keys().next().value as string);
       this.hlsCache.set(cacheKey, { status: r.status, headers: r.headers, body: bytes });
     }
-    send(res, r.status, bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : (r.body ?? ''), r.headers);
+    send(
+      res,
+      r.status,
+      bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : (r.body ?? ''),
+      r.headers,
+    );
   }
 
   private async api(rest: string[], url: URL, method: string, res: ServerResponse): Promise<void> {
@@ -330,12 +409,17 @@ export class HttpServer {
     }
     if (rest[1] === 'cluster' && rest.length === 2) {
       const c = await this.node.clusterInfo();
-      return c ? sendJson(res, 200, c) : sendJson(res, 404, { error: 'this node is not in a cluster (start it with --nats)' });
+      return c
+        ? sendJson(res, 200, c)
+        : sendJson(res, 404, { error: 'this node is not in a cluster (start it with --nats)' });
     }
     if (rest[1] === 'streams' && rest.length === 4) {
       const domain = url.searchParams.get('domain');
-      const candidates = [...this.node.liveStreamsNamed(rest[2], rest[3])].filter((s) => !domain || s.domain === domain);
-      if (candidates.length === 0) return sendJson(res, 404, { error: `stream /${rest[2]}/${rest[3]} is not published` });
+      const candidates = [...this.node.liveStreamsNamed(rest[2], rest[3])].filter(
+        (s) => !domain || s.domain === domain,
+      );
+      if (candidates.length === 0)
+        return sendJson(res, 404, { error: `stream /${rest[2]}/${rest[3]} is not published` });
       return sendJson(res, 200, await this.node.stream(candidates[0].key));
     }
     if (rest[1] === 'node' && rest.length === 2) {

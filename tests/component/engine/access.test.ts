@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeAuthKey } from '../../../engine/access/auth-key.js';
 import type { RtsNode } from '../../../engine/node.js';
 import { RtmpClient } from '../../../transports/rtmp/client.js';
-import { type FilePublisher, publishFrames, readFlvTags, startNode, testFrames } from '../../interop/engine/engine-harness.js';
+import {
+  type FilePublisher,
+  publishFrames,
+  readFlvTags,
+  startNode,
+  testFrames,
+} from '../../interop/engine/engine-harness.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 const domains = [
@@ -20,7 +26,10 @@ describe('domains and auth_key over RTMP and HTTP-FLV', () => {
   beforeAll(async () => {
     node = await startNode({ domains });
     const key = makeAuthKey('/live/s', 'pushkey', now() + 60);
-    pub = await publishFrames(`rtmp://127.0.0.1:${node.ports.rtmp}/live/s?domain=push.test&auth_key=${key}`, await testFrames());
+    pub = await publishFrames(
+      `rtmp://127.0.0.1:${node.ports.rtmp}/live/s?domain=push.test&auth_key=${key}`,
+      await testFrames(),
+    );
     flv = (stream, q) => `http://127.0.0.1:${node.ports.http}/live/${stream}.flv?${q}`;
   }, 60_000);
   afterAll(async () => {
@@ -55,12 +64,16 @@ describe('domains and auth_key over RTMP and HTTP-FLV', () => {
     const forged = makeAuthKey('/live/s.flv', 'guess', now() + 60);
     expect((await readFlvTags(flv('s', `domain=play.test&auth_key=${forged}`), () => true)).status).toBe(403);
     const otherUri = makeAuthKey('/live/s', 'playkey', now() + 60);
-    expect((await readFlvTags(flv('s', `domain=play.test&auth_key=${otherUri}`), () => true)).status).toBe(403);
+    expect((await readFlvTags(flv('s', `domain=play.test&auth_key=${otherUri}`), () => true)).status).toBe(
+      403,
+    );
   });
 
   it('RTMP play: signed for /{app}/{stream} plays, unsigned gets an error status', async () => {
     const ok = makeAuthKey('/live/s', 'playkey', now() + 60);
-    const c = await RtmpClient.connect(`rtmp://127.0.0.1:${node.ports.rtmp}/live/s?domain=play.test&auth_key=${ok}`);
+    const c = await RtmpClient.connect(
+      `rtmp://127.0.0.1:${node.ports.rtmp}/live/s?domain=play.test&auth_key=${ok}`,
+    );
     const media = new Promise<number>((resolve) => c.once('media', (m) => resolve(m.typeId)));
     await c.play();
     expect([8, 9, 18]).toContain(await media);

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtsNode } from '../../../engine/node.js';
 import { RtmpClient } from '../../../transports/rtmp/client.js';
-import { type FilePublisher, publishFrames, readFlvTags, startNode, testFrames } from '../../interop/engine/engine-harness.js';
+import {
+  type FilePublisher,
+  publishFrames,
+  readFlvTags,
+  startNode,
+  testFrames,
+} from '../../interop/engine/engine-harness.js';
 
 const isAvcKeyframe = (body: Uint8Array) => body[0] === 0x17 && body[1] === 1;
 

@@ -11,7 +11,13 @@ import { readFlvFrames, replayFrames } from '../../support/flv-frames.js';
 /** A node on loopback with free ports. */
 export function startNode(config: ConfigInput = {}, hooks?: NodeHooks): Promise<RtsNode> {
   return createNode({
-    config: { host: '127.0.0.1', workers: 1, ...config, rtmp: { port: 0, ...config.rtmp }, http: { port: 0, ...config.http } },
+    config: {
+      host: '127.0.0.1',
+      workers: 1,
+      ...config,
+      rtmp: { port: 0, ...config.rtmp },
+      http: { port: 0, ...config.http },
+    },
     hooks,
   });
 }
@@ -19,7 +25,9 @@ export function startNode(config: ConfigInput = {}, hooks?: NodeHooks): Promise<
 const fileCache = new Map<string, Promise<MediaFrame[]>>();
 
 /** Frames of a short H.264 + AAC FLV test file made once by ffmpeg (GOP 1 s at 25 fps). */
-export function testFrames(opts: { seconds?: number; bframes?: number; gop?: number } = {}): Promise<MediaFrame[]> {
+export function testFrames(
+  opts: { seconds?: number; bframes?: number; gop?: number } = {},
+): Promise<MediaFrame[]> {
   const seconds = opts.seconds ?? 6;
   const name = `rts-test-${seconds}s-b${opts.bframes ?? 0}-g${opts.gop ?? 25}.flv`;
   let p = fileCache.get(name);
@@ -29,12 +37,18 @@ export function testFrames(opts: { seconds?: number; bframes?: number; gop?: num
     const part = `${file}.${process.pid}.part.flv`;
     p = existsSync(file)
       ? Promise.resolve(readFlvFrames(file))
-      : makeTestFile({ url: part, seconds, width: 320, height: 240, fps: 25, bframes: opts.bframes ?? 0, gop: opts.gop ?? 25 }).then(
-          () => {
-            renameSync(part, file);
-            return readFlvFrames(file);
-          },
-        );
+      : makeTestFile({
+          url: part,
+          seconds,
+          width: 320,
+          height: 240,
+          fps: 25,
+          bframes: opts.bframes ?? 0,
+          gop: opts.gop ?? 25,
+        }).then(() => {
+          renameSync(part, file);
+          return readFlvFrames(file);
+        });
     fileCache.set(name, p);
   }
   return p;
@@ -98,7 +112,12 @@ export async function readFlvTags(
         const size = (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3];
         if (buf.length - off < 15 + size) break;
         const ts = ((buf[off + 7] << 24) | (buf[off + 4] << 16) | (buf[off + 5] << 8) | buf[off + 6]) >>> 0;
-        const stop = onTag({ type: buf[off], timestamp: ts, body: buf.subarray(off + 11, off + 11 + size), at: performance.now() });
+        const stop = onTag({
+          type: buf[off],
+          timestamp: ts,
+          body: buf.subarray(off + 11, off + 11 + size),
+          at: performance.now(),
+        });
         off += 15 + size;
         if (stop) {
           ac.abort();

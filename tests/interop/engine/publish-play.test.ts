@@ -8,8 +8,15 @@ describe('ffmpeg publishes over RTMP, ffmpeg plays over RTMP and HTTP-FLV', () =
   let node: RtsNode;
   let pub: RunningFfmpeg;
   beforeAll(async () => {
-    node = await createNode({ config: { host: '127.0.0.1', rtmp: { port: 0 }, http: { port: 0 }, workers: 1 } });
-    pub = publishTestPattern({ url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/cam`, seconds: 30, width: 640, height: 360 });
+    node = await createNode({
+      config: { host: '127.0.0.1', rtmp: { port: 0 }, http: { port: 0 }, workers: 1 },
+    });
+    pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/cam`,
+      seconds: 30,
+      width: 640,
+      height: 360,
+    });
     await waitFor(async () => ((await node.streams()).length === 1 ? true : undefined), {
       timeoutMs: 10_000,
       what: 'the published stream in the API',

@@ -1,0 +1,99 @@
+/**
+ * CPU and RSS of a server process from /proc (Linux): utime+stime of all its threads from
+ * /proc/<pid>/stat, VmRSS from /proc/<pid>/status, sampled once a second.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every mainstream Linux build). */
+const CLK_TCK = 100;
+
+/** utime + stime in seconds, from the text of /proc/<pid>/stat. */
+export function parseStatCpuSeconds(stat: string): number {
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** VmRSS in bytes from the text of /proc/<pid>/status (0 when absent). */
+export function parseStatusRss(status: string): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export interface ProcSample {
+  wallMs: number;
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+export interface ProcSummary {
+  pid: number;
+  /** Mean CPU over the window, % of one core. */
+  cpuPercent: number;
+  /** Highest one-second CPU in the window. */
+  cpuPeakPercent: number;
+  rssMaxBytes: number;
+  rssEndBytes: number;
+  samples: number;
+}
+
+export function readProc(pid: number): ProcSample | undefined {
+  try {
+    return {
+      wallMs: performance.now(),
+      cpuSeconds: parseStatCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8')),
+      rssBytes: parseStatusRss(readFileSync(`/proc/${pid}/status`, 'utf8')),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export class ProcSampler {
+  readonly pid: number;
+  readonly #samples: ProcSample[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(pid: number) {
+    this.pid = pid;
+  }
+
+  start(intervalMs = 1000): void {
+    this.#samples.length = 0;
+    const s = readProc(this.pid);
+    if (s) this.#samples.push(s);
+    this.#timer = setInterval(() => {
+      const x = readProc(this.pid);
+      if (x && this.#samples.length < 100_000) this.#samples.push(x);
+    }, intervalMs);
+  }
+
+  stop(): ProcSummary {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const last = readProc(this.pid);
+    if (last) this.#samples.push(last);
+    const s = this.#samples;
+    let peak = 0;
+    let rssMax = 0;
+    for (let i = 0; i < s.length; i++) {
+      if (s[i].rssBytes > rssMax) rssMax = s[i].rssBytes;
+      if (i > 0) {
+        const dt = (s[i].wallMs - s[i - 1].wallMs) / 1000;
+        if (dt > 0.5) peak = Math.max(peak, ((s[i].cpuSeconds - s[i - 1].cpuSeconds) / dt) * 100);
+      }
+    }
+    const first = s[0];
+    const end = s[s.length - 1];
+    const wall = first && end ? (end.wallMs - first.wallMs) / 1000 : 0;
+    return {
+      pid: this.pid,
+      cpuPercent: wall > 0 ? ((end.cpuSeconds - first.cpuSeconds) / wall) * 100 : Number.NaN,
+      cpuPeakPercent: peak,
+      rssMaxBytes: rssMax,
+      rssEndBytes: end?.rssBytes ?? 0,
+      samples: s.length,
+    };
+  }
+}
