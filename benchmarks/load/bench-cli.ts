@@ -19,7 +19,9 @@ import { type PointResult, runPoint } from './run-point.js';
 import {
   killServersNow,
   nginxRtmpAvailable,
+  ourNodeEntry,
   PROJECT_ROOT,
+  removeBuilds,
   type ServerHandle,
   startNginxRtmp,
   startNodeMediaServer,
@@ -46,6 +48,7 @@ compare mode:
   --servers rts,nms,nginx    servers to run (nginx-rtmp only when installed; RTMP only)
   --workers 1,2              our node's --workers variants (default 1,2)
   --config JSON|FILE         extra config for our node, e.g. '{"players":{"mergeWriteMs":20}}'
+  --tsx                      run our node from source through tsx (default: dist/, else a temporary tsc build)
 `;
 
 export interface CurveOptions {
@@ -65,6 +68,8 @@ export interface CompareOptions extends CurveOptions {
   servers: string[];
   workers: number[];
   config: Record<string, unknown> | undefined;
+  /** 'auto': dist/ or a temporary tsc build; 'tsx': from source. */
+  nodeEntry: 'auto' | 'tsx';
 }
 
 function parseList(v: string, what: string): number[] {
@@ -163,13 +168,18 @@ export async function runExternal(o: CurveOptions, target: string, flv: string |
 
 /** Starts each server fresh for each point and runs the same curve on all of them. */
 export async function runCompare(o: CompareOptions): Promise<PointResult[]> {
-  const starters: { name: string; rtmpOnly: boolean; start: () => Promise<ServerHandle> }[] = [];
+  const starters: { name: string; rtmpOnly: boolean; entry?: string[]; start: () => Promise<ServerHandle> }[] = [];
   const serverCpus = o.pin ? o.serverCpus : undefined;
   for (const s of o.servers) {
     if (s === 'rts') {
       for (const w of o.workers) {
         const name = `rts-w${w}${o.config ? '+cfg' : ''}`;
-        starters.push({ name, rtmpOnly: false, start: () => startOurNode({ workers: w, config: o.config, cpus: serverCpus, name }) });
+        const st: (typeof starters)[number] = {
+          name,
+          rtmpOnly: false,
+          start: () => startOurNode({ entry: st.entry ?? [], workers: w, config: o.config, cpus: serverCpus, name }),
+        };
+        starters.push(st);
       }
     } else if (s === 'nms') {
       starters.push({ name: 'nms', rtmpOnly: false, start: () => startNodeMediaServer(serverCpus) });
@@ -180,6 +190,8 @@ export async function runCompare(o: CompareOptions): Promise<PointResult[]> {
       throw new Error(`--servers: unknown ${s} (rts, nms, nginx)`);
     }
   }
+  const entry = o.servers.includes('rts') ? await ourNodeEntry(o.nodeEntry, o.log) : [];
+  for (const s of starters) if (s.name.startsWith('rts')) s.entry = entry;
   const results: PointResult[] = [];
   for (const protocol of o.protocols) {
     for (const n of o.players) {
@@ -214,9 +226,13 @@ function parseConfig(v: string | undefined): Record<string, unknown> | undefined
 export function guardChildren(): () => void {
   const onSignal = (sig: NodeJS.Signals): void => {
     killServersNow();
+    removeBuilds();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
-  const onExit = (): void => killServersNow();
+  const onExit = (): void => {
+    killServersNow();
+    removeBuilds();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', onExit);
@@ -248,6 +264,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
       servers: { type: 'string', default: 'rts,nms,nginx' },
       workers: { type: 'string', default: '1,2' },
       config: { type: 'string' },
+      tsx: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -281,6 +298,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
         servers: (values.servers ?? '').split(',').map((s) => s.trim()).filter(Boolean),
         workers: parseList(values.workers ?? '1', 'workers'),
         config: parseConfig(values.config),
+        nodeEntry: values.tsx ? 'tsx' : 'auto',
       };
       Object.assign(options, { servers: cmp.servers, workers: cmp.workers, config: cmp.config });
       results = await runCompare(cmp);
@@ -297,6 +315,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     const path = writeRecord(values.out ?? join(PROJECT_ROOT, 'benchmarks', 'results'), record, values.compare ? 'compare' : 'target');
     console.log(`\nwritten ${path}`);
   } finally {
+    removeBuilds();
     unguard();
   }
 }

@@ -4,7 +4,7 @@
  * Debian module is installed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,7 +99,48 @@ function launch(cmd: string, args: string[], cwd: string): { proc: ChildProcess;
   return { proc, output: () => out };
 }
 
+/**
+ * How to run our node. `dist/cli/rts.js` when the project is built; otherwise the sources are
+ * compiled once per run with tsc into a temporary directory (with a node_modules link), so the
+ * server is measured without tsx's loader in its heap; `tsx` forces running from source.
+ */
+export async function ourNodeEntry(mode: 'auto' | 'tsx', log: (s: string) => void): Promise<string[]> {
+  const dist = join(PROJECT_ROOT, 'dist', 'cli', 'rts.js');
+  if (mode === 'auto' && existsSync(dist)) return [dist];
+  const tsxEntry = ['--import', 'tsx', join(PROJECT_ROOT, 'cli', 'rts.ts')];
+  if (mode === 'tsx') return tsxEntry;
+  const out = join(tmpdir(), `rts-bench-dist-${process.pid}`);
+  rmSync(out, { recursive: true, force: true });
+  const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const args = [tsc, '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', out, '--incremental', 'false', '--tsBuildInfoFile', 'null', '--sourceMap', 'false', '--declaration', 'false'];
+  const proc = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout?.resume();
+  proc.stderr?.resume();
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000);
+  await new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  clearTimeout(timer);
+  const entry = join(out, 'cli', 'rts.js');
+  if (!existsSync(entry)) {
+    log('could not compile the node with tsc: running it through tsx');
+    return tsxEntry;
+  }
+  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+  builtDirs.add(out);
+  log(`compiled the node into ${out}`);
+  return [entry];
+}
+
+const builtDirs = new Set<string>();
+/** Removes the temporary builds made by ourNodeEntry. */
+export function removeBuilds(): void {
+  for (const d of builtDirs) rmSync(d, { recursive: true, force: true });
+  builtDirs.clear();
+}
+
 export interface OurNodeOptions {
+  /** From ourNodeEntry(). */
+  entry: string[];
   workers: number;
   /** Extra config (JSON object) passed with --config, e.g. { players: { mergeWriteMs: 20 } }. */
   config?: Record<string, unknown>;
@@ -111,9 +152,7 @@ export interface OurNodeOptions {
 export async function startOurNode(o: OurNodeOptions): Promise<ServerHandle> {
   const [rtmpPort, httpPort, rtcPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-node-'));
-  const dist = join(PROJECT_ROOT, 'dist', 'cli', 'rts.js');
-  const entry = existsSync(dist) ? [dist] : ['--import', 'tsx', join(PROJECT_ROOT, 'cli', 'rts.ts')];
-  const args = [...entry, 'serve', '--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--rtc-port', String(rtcPort), '--workers', String(o.workers), '--log-level', 'warn'];
+  const args = [...o.entry, 'serve', '--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--rtc-port', String(rtcPort), '--workers', String(o.workers), '--log-level', 'warn'];
   if (o.config !== undefined) {
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(o.config));

@@ -90,6 +90,15 @@ export class WhepViewerClient {
     return res.status;
   }
 
+  /** Video sequence numbers not received between the lowest and the highest seen. */
+  missingVideo(): number[] {
+    const out: number[] = [];
+    for (let e = this.video.minExt; e <= this.video.maxExt && out.length < 1000; e++) {
+      if (!this.seenVideo.has(e)) out.push(e & 0xffff);
+    }
+    return out;
+  }
+
   sendNack(lost: number[]): void {
     this.vTrack.sendMessageBinary(encodeNack(1, this.video.ssrc, lost));
   }

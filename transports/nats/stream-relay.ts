@@ -78,6 +78,8 @@ export class RelayPublisher {
   framesPublished = 0;
   bytesPublished = 0;
   snapshotsServed = 0;
+  /** Frames not sent (the bus was down): edges see a sequence gap and resync at a keyframe. */
+  framesSkipped = 0;
 
   constructor(bus: Bus, opts: RelayPublisherOptions) {
     this.#bus = bus;
@@ -107,6 +109,19 @@ export class RelayPublisher {
       this.bytesPublished += p.length;
     }
     this.framesPublished++;
+    this.#remember(frame, parts);
+  }
+
+  /**
+   * A frame that is not sent (the bus is down, or sending failed): it still takes a sequence
+   * number, so edges see the gap and resync at the next keyframe, and it still enters the
+   * GOP cache, so a snapshot after the outage is current.
+   */
+  skip(frame: MediaFrame): void {
+    if (this.#closed) throw new InvalidStateError('relay publisher is closed');
+    const parts = encodeFrameParts(frame, this.#maxPayload, this.#seq);
+    this.#seq = (this.#seq + 1) >>> 0;
+    this.framesSkipped++;
     this.#remember(frame, parts);
   }
 

@@ -44,6 +44,8 @@ export interface WhepServiceOptions {
   udpPort: number;
   /** IP announced in the answer's host candidate; default 127.0.0.1. */
   announceIp?: string;
+  /** Port announced in the host candidate when a NAT/relay forwards another one; default udpPort. */
+  announcePort?: number;
   /** Local address to bind; default all interfaces (undefined). */
   bindAddress?: string;
   resolveFeed: ResolveFeed;

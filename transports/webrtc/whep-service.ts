@@ -151,7 +151,7 @@ export class WhepService {
       streamId: fanout.msid,
       cname: fanout.cname,
       ...transport,
-      candidates: [{ ip: this.opts.announceIp ?? '127.0.0.1', port: this.opts.udpPort }],
+      candidates: [{ ip: this.opts.announceIp ?? '127.0.0.1', port: this.opts.announcePort ?? this.opts.udpPort }],
     });
     const location = `${this.opts.locationPrefix ?? ''}/${encodeURIComponent(app)}/${encodeURIComponent(stream)}/${SESSION_SEGMENT}/${id}`;
     this.logger.info('viewer joined', { stream: key, id, viewers: fanout.viewerCount + 1 });

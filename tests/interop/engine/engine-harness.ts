@@ -61,7 +61,7 @@ export interface FilePublisher {
 }
 
 /** Publishes test frames over RTMP with our client, in real time, looping. */
-export async function publishFrames(url: string, frames: MediaFrame[], loops = 100): Promise<FilePublisher> {
+export async function publishFrames(url: string, frames: MediaFrame[], loops = 100, speed = 1): Promise<FilePublisher> {
   const client = await RtmpClient.connect(url, { timeoutMs: 5000 });
   await client.publish();
   const replay = replayFrames(
@@ -69,7 +69,7 @@ export async function publishFrames(url: string, frames: MediaFrame[], loops = 1
     (f) => {
       if (!client.closed) client.writeMedia(f.kind === 'video' ? 9 : 8, f.dts, f.body);
     },
-    { loops },
+    { loops, speed },
   );
   return {
     client,

@@ -1,0 +1,54 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RtsNode } from '../../../engine/node.js';
+import { type FilePublisher, publishFrames, readFlvTags, startNode, testFrames } from '../../interop/engine/engine-harness.js';
+
+describe('a slow player (reads nothing)', () => {
+  let node: RtsNode;
+  let pub: FilePublisher;
+  let slow: Socket;
+  beforeAll(async () => {
+    node = await startNode({
+      limits: { ringBytes: 2 * 1024 * 1024 },
+      players: { maxQueuedBytes: 256 * 1024, stallTimeoutMs: 2000 },
+    });
+    // 40x real time: about 20 Mbit/s, so the slow player's socket buffers fill within seconds
+    pub = await publishFrames(`rtmp://127.0.0.1:${node.ports.rtmp}/live/fast`, await testFrames(), 400, 40);
+    await new Promise((r) => setTimeout(r, 300));
+  }, 60_000);
+  afterAll(async () => {
+    slow?.destroy();
+    await pub?.stop();
+    await node?.close();
+  });
+
+  it('does not slow a normal player, and is dropped while the node stays bounded', async () => {
+    slow = connect(node.ports.http, '127.0.0.1');
+    slow.write('GET /live/fast.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    slow.pause(); // never read: the kernel buffers fill, then the node's queue
+    let dropped = 0;
+    node.on('stop', (ctx) => {
+      if (ctx.protocol === 'flv') dropped++;
+    });
+    const rssBefore = process.memoryUsage().rss;
+    let last = performance.now();
+    let maxGap = 0;
+    let tags = 0;
+    const t0 = performance.now();
+    await readFlvTags(
+      `http://127.0.0.1:${node.ports.http}/live/fast.flv`,
+      (t) => {
+        maxGap = Math.max(maxGap, t.at - last);
+        last = t.at;
+        tags++;
+        return t.at - t0 > 8_000;
+      },
+      20_000,
+    );
+    expect(tags).toBeGreaterThan(1000);
+    expect(maxGap).toBeLessThan(500);
+    // the slow player was dropped while the normal one was still playing
+    expect(dropped).toBe(1);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
+  }, 40_000);
+});
