@@ -47,10 +47,46 @@ export async function makeFixtures(opts: { seconds?: number; kbps?: number } = {
   if (!existsSync(flv)) {
     await run(
       ff,
-      ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=25`, '-t', String(seconds),
-        '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-        '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-bf', '0', '-b:v', `${kbps}k`, '-maxrate', `${kbps}k`,
-        '-bufsize', `${kbps}k`, '-an', '-f', 'flv', '-y', `${flv}.tmp`],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=640x360:rate=25`,
+        '-t',
+        String(seconds),
+        '-c:v',
+        'libx264',
+        '-profile:v',
+        'baseline',
+        '-preset',
+        'veryfast',
+        '-tune',
+        'zerolatency',
+        '-pix_fmt',
+        'yuv420p',
+        '-g',
+        '25',
+        '-keyint_min',
+        '25',
+        '-sc_threshold',
+        '0',
+        '-bf',
+        '0',
+        '-b:v',
+        `${kbps}k`,
+        '-maxrate',
+        `${kbps}k`,
+        '-bufsize',
+        `${kbps}k`,
+        '-an',
+        '-f',
+        'flv',
+        '-y',
+        `${flv}.tmp`,
+      ],
       120_000,
     );
     await run('mv', [`${flv}.tmp`, flv], 5000);
@@ -58,8 +94,29 @@ export async function makeFixtures(opts: { seconds?: number; kbps?: number } = {
   if (!existsSync(ogg)) {
     await run(
       ff,
-      ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', String(seconds),
-        '-ac', '2', '-c:a', 'libopus', '-b:a', '48k', '-frame_duration', '20', '-f', 'ogg', '-y', `${ogg}.tmp`],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=48000',
+        '-t',
+        String(seconds),
+        '-ac',
+        '2',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        '48k',
+        '-frame_duration',
+        '20',
+        '-f',
+        'ogg',
+        '-y',
+        `${ogg}.tmp`,
+      ],
       120_000,
     );
     await run('mv', [`${ogg}.tmp`, ogg], 5000);
@@ -76,8 +133,16 @@ export function readFlvVideo(file: string): MediaFrame[] {
     const v = parseFlvVideoBody(tag.body);
     if (v.packet !== 'config' && v.packet !== 'frame') continue;
     out.push({
-      kind: 'video', codec: v.codec, dts: tag.timestamp, pts: tag.timestamp + v.cts, key: v.key, config: v.config,
-      body: tag.body, payload: v.payload, seq: 0, ingestTime: 0,
+      kind: 'video',
+      codec: v.codec,
+      dts: tag.timestamp,
+      pts: tag.timestamp + v.cts,
+      key: v.key,
+      config: v.config,
+      body: tag.body,
+      payload: v.payload,
+      seq: 0,
+      ingestTime: 0,
     });
   }
   return out;
@@ -88,7 +153,11 @@ export function opusPacketSamples(p: Uint8Array): number {
   if (p.length === 0) return 0;
   const config = p[0] >> 3;
   const frame =
-    config < 12 ? [480, 960, 1920, 2880][config & 3] : config < 16 ? [480, 960][config & 1] : [120, 240, 480, 960][config & 3];
+    config < 12
+      ? [480, 960, 1920, 2880][config & 3]
+      : config < 16
+        ? [480, 960][config & 1]
+        : [120, 240, 480, 960][config & 3];
   const code = p[0] & 3;
   const count = code === 0 ? 1 : code === 3 ? (p.length > 1 ? p[1] & 0x3f : 0) : 2;
   return frame * count;
@@ -101,7 +170,8 @@ export function readOggOpus(file: string): MediaFrame[] {
   let pending: Uint8Array[] = [];
   let p = 0;
   while (p + 27 <= buf.length) {
-    if (buf[p] !== 0x4f || buf[p + 1] !== 0x67 || buf[p + 2] !== 0x67 || buf[p + 3] !== 0x53) throw new Error('not an Ogg page');
+    if (buf[p] !== 0x4f || buf[p + 1] !== 0x67 || buf[p + 2] !== 0x67 || buf[p + 3] !== 0x53)
+      throw new Error('not an Ogg page');
     const nsegs = buf[p + 26];
     let q = p + 27 + nsegs;
     for (let i = 0; i < nsegs; i++) {
@@ -126,7 +196,18 @@ export function readOggOpus(file: string): MediaFrame[] {
   let samples = 0;
   for (const pkt of packets.slice(2)) {
     const ms = samples / 48;
-    out.push({ kind: 'audio', codec: 'opus', dts: ms, pts: ms, key: true, config: false, body: pkt, payload: pkt, seq: 0, ingestTime: 0 });
+    out.push({
+      kind: 'audio',
+      codec: 'opus',
+      dts: ms,
+      pts: ms,
+      key: true,
+      config: false,
+      body: pkt,
+      payload: pkt,
+      seq: 0,
+      ingestTime: 0,
+    });
     samples += opusPacketSamples(pkt);
   }
   return out;
@@ -201,7 +282,11 @@ export interface Pacer {
 }
 
 /** Pushes frames in real time by dts (looping with continued timestamps), stamping ingestTime. */
-export function paceFrames(frames: readonly MediaFrame[], push: (f: MediaFrame) => void, opts: { loops?: number } = {}): Pacer {
+export function paceFrames(
+  frames: readonly MediaFrame[],
+  push: (f: MediaFrame) => void,
+  opts: { loops?: number } = {},
+): Pacer {
   const loops = opts.loops ?? 1;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,8 @@
  * media handler, RTCP delivered to the sender's track.onMessage.
  * Run: npx tsx benchmarks/webrtc/probe-ndc.ts
  */
-import { isMainThread, Worker, parentPort } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+
 type Ndc = typeof import('node-datachannel').default;
 let ndc = undefined as unknown as Ndc;
 
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
   ndc = (await import('node-datachannel')).default;
   const a = await connectPair(0);
   const b = await connectPair(1);
-  console.error(JSON.stringify({ thread: isMainThread ? 'main' : 'worker', a: [a.rtp, a.rtcp], b: [b.rtp, b.rtcp] }));
+  console.error(
+    JSON.stringify({ thread: isMainThread ? 'main' : 'worker', a: [a.rtp, a.rtcp], b: [b.rtp, b.rtcp] }),
+  );
   a.close();
   b.close();
 }
@@ -105,7 +108,7 @@ if (isMainThread && mode !== 'main') {
     );
     await new Promise((r) => w2.on('exit', r));
   }
-  if (mode === "both") ndc.cleanup();
+  if (mode === 'both') ndc.cleanup();
 } else {
   await main();
   parentPort?.close();

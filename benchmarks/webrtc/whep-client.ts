@@ -5,16 +5,24 @@
  * node-datachannel loads in ONE thread per process: use it from the thread that owns it.
  */
 import ndc from 'node-datachannel';
-import { readRtpHeader } from '../../transports/webrtc/rtp/rtp-header.js';
 import { encodeNack, encodePli } from '../../transports/webrtc/rtp/rtcp.js';
+import { readRtpHeader } from '../../transports/webrtc/rtp/rtp-header.js';
 
 export type WhepPost = (offer: string) => Promise<{ status: number; location?: string; answer: string }>;
 
 /** POST to a WHEP URL with fetch. */
 export function httpPost(url: string): WhepPost {
   return async (offer) => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: offer });
-    return { status: res.status, location: res.headers.get('location') ?? undefined, answer: await res.text() };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: offer,
+    });
+    return {
+      status: res.status,
+      location: res.headers.get('location') ?? undefined,
+      answer: await res.text(),
+    };
   };
 }
 
@@ -31,8 +39,26 @@ export interface TrackCounters {
 }
 
 export class WhepViewerClient {
-  readonly video: TrackCounters = { packets: 0, bytes: 0, lost: 0, duplicates: 0, highest: -1, ssrc: 0, minExt: 0, maxExt: -1 };
-  readonly audio: TrackCounters = { packets: 0, bytes: 0, lost: 0, duplicates: 0, highest: -1, ssrc: 0, minExt: 0, maxExt: -1 };
+  readonly video: TrackCounters = {
+    packets: 0,
+    bytes: 0,
+    lost: 0,
+    duplicates: 0,
+    highest: -1,
+    ssrc: 0,
+    minExt: 0,
+    maxExt: -1,
+  };
+  readonly audio: TrackCounters = {
+    packets: 0,
+    bytes: 0,
+    lost: 0,
+    duplicates: 0,
+    highest: -1,
+    ssrc: 0,
+    minExt: 0,
+    maxExt: -1,
+  };
   rtcpIn = 0;
   startedAt = 0;
   connectedAt: number | undefined;
@@ -91,9 +117,9 @@ export class WhepViewerClient {
   }
 
   /** Video sequence numbers not received between the lowest and the highest seen. */
-  missingVideo(): number[] {
+  missingVideo(fromExt = this.video.minExt): number[] {
     const out: number[] = [];
-    for (let e = this.video.minExt; e <= this.video.maxExt && out.length < 1000; e++) {
+    for (let e = Math.max(fromExt, this.video.minExt); e <= this.video.maxExt && out.length < 1000; e++) {
       if (!this.seenVideo.has(e)) out.push(e & 0xffff);
     }
     return out;
@@ -109,7 +135,10 @@ export class WhepViewerClient {
 
   /** A receiver report per track so the server's RTCP liveness check sees us. */
   sendReceiverReports(): void {
-    for (const [t, c] of [[this.vTrack, this.video], [this.aTrack, this.audio]] as const) {
+    for (const [t, c] of [
+      [this.vTrack, this.video],
+      [this.aTrack, this.audio],
+    ] as const) {
       if (!c.ssrc || !t.isOpen()) continue;
       const rr = Buffer.alloc(32);
       rr[0] = 0x81;

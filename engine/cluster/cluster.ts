@@ -647,13 +647,13 @@ export class ClusterMember {
       entries = undefined;
     }
     const streamKeys = new Set<string>(entries?.map((e) => e.streamKey) ?? []);
-    for (const n of nodes) for (const s of n.streams) if (s.origin) streamKeys.add(s.key);
+    const alive = nodes.filter((n) => now - n.at <= stale);
+    for (const n of alive) for (const s of n.streams) if (s.origin) streamKeys.add(s.key);
     const streams = [...streamKeys].sort().map((key) => {
       const e = entries?.find((x) => x.streamKey === key);
       const players: Record<string, number> = {};
       let total = 0;
-      for (const n of nodes) {
-        if (now - n.at > stale) continue;
+      for (const n of alive) {
         const s = n.streams.find((x) => x.key === key);
         if (s) {
           players[n.id] = s.players;
@@ -662,7 +662,7 @@ export class ClusterMember {
       }
       return {
         key,
-        origin: e?.nodeId ?? nodes.find((n) => n.streams.some((s) => s.key === key && s.origin))?.id,
+        origin: e?.nodeId ?? alive.find((n) => n.streams.some((s) => s.key === key && s.origin))?.id,
         ...(e ? { app: e.info.app, name: e.info.name, claimedAt: new Date(e.claimedAt).toISOString() } : {}),
         players,
         totalPlayers: total,
@@ -686,7 +686,7 @@ export class ClusterMember {
         relay: n.relay,
       })),
       streams,
-      totalPlayers: nodes.filter((n) => now - n.at <= stale).reduce((t, n) => t + n.players, 0),
+      totalPlayers: alive.reduce((t, n) => t + n.players, 0),
       relays: {
         origins: [...this.#origins].map(([key, o]) => ({
           key,

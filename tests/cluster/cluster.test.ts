@@ -25,6 +25,9 @@ function publish(node: NodeProcess, name: string): RunningFfmpeg {
   return p;
 }
 
+/** Stream keys are `{domain}/{app}/{name}`; the default domain is `_`. */
+const KEY = '_/live/cam';
+
 async function streamOn(node: NodeProcess, key: string, origin: string): Promise<string | undefined> {
   const v = await node.cluster().catch((err: unknown) => ({ err: String(err) }));
   if ('err' in v) return v.err;
@@ -49,7 +52,7 @@ afterAll(async () => {
 describe('three nodes over NATS', () => {
   it('relays a stream published on A to B (HTTP-FLV) and C (RTMP), refuses a second publisher', async () => {
     publish(A, 'cam');
-    await waitFor(() => streamOn(B, '/live/cam', 'A'), { timeoutMs: 10_000, intervalMs: 200 });
+    await waitFor(() => streamOn(B, KEY, 'A'), { timeoutMs: 10_000, intervalMs: 200 });
 
     const [fromB, fromC] = await Promise.all([
       decode(`${B.http}/live/cam.flv`, { seconds: 3 }),
@@ -95,14 +98,14 @@ describe('three nodes over NATS', () => {
     await waitFor(
       async () => {
         const v = await C.cluster();
-        return v.streams.some((s) => s.key === '/live/cam') ? JSON.stringify(v.streams) : undefined;
+        return v.streams.some((s) => s.key === KEY) ? JSON.stringify(v.streams) : undefined;
       },
       { timeoutMs: 8000, intervalMs: 200 },
     );
     console.log(`origin killed: B's player ended after ${endMs} ms; entry gone ${Date.now() - killedAt} ms after kill`);
 
     publish(C, 'cam');
-    await waitFor(() => streamOn(B, '/live/cam', 'C'), { timeoutMs: 10_000, intervalMs: 200 });
+    await waitFor(() => streamOn(B, KEY, 'C'), { timeoutMs: 10_000, intervalMs: 200 });
     const r = await decode(`${B.http}/live/cam.flv`, { seconds: 2 });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.width).toBe(320);
@@ -131,7 +134,8 @@ describe('three nodes over NATS', () => {
     const t0 = Date.now();
     await nats.restart({ downMs: 500 });
     restarted = true;
-    await playing;
+    const r = await playing;
+    if (afterRestart < 50) console.log(r, B.log().slice(-3000), C.log().slice(-3000));
     console.log(`NATS restart: ${afterRestart} video tags (${keysAfter} keyframes) after restart, ${Date.now() - t0} ms`);
     expect(afterRestart).toBeGreaterThanOrEqual(50);
     const v = await B.cluster();

@@ -1,4 +1,4 @@
-export { parseArtcUrl, whepUrlOf, type ArtcUrl } from './artc-url.js';
+export { type ArtcUrl, parseArtcUrl, whepUrlOf } from './artc-url.js';
 export { RtcpError, SdpError, WhepError } from './errors.js';
 export { shutdownWebrtcRuntime } from './runtime.js';
 export type {

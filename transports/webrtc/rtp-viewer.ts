@@ -1,6 +1,6 @@
 import type { PacketHistory } from './rtp/packet-history.js';
-import { patchRtpHeader } from './rtp/rtp-header.js';
 import { ntpFromUnixMs, SENDER_REPORT_SIZE, writeSenderReport } from './rtp/rtcp.js';
+import { patchRtpHeader } from './rtp/rtp-header.js';
 
 /** Per-viewer seq → history index map size: NACKs older than this many video packets are not answered. */
 export const VIEWER_SEQ_WINDOW = 2048;

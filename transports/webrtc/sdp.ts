@@ -71,7 +71,8 @@ export function parseSdp(text: string): SdpOffer {
       const parts = value.split(' ');
       if (parts.length < 4) throw new SdpError(`SDP line ${i + 1}: m= needs media, port, proto and formats`);
       const port = Number(parts[1].split('/')[0]);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SdpError(`SDP line ${i + 1}: bad port`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new SdpError(`SDP line ${i + 1}: bad port`);
       if (offer.media.length >= MAX_MEDIA_SECTIONS) throw new SdpError('too many media sections');
       const formats: number[] = [];
       for (const f of parts.slice(3)) {
@@ -251,7 +252,12 @@ export function chooseOpus(m: SdpMedia): ChosenCodec | undefined {
   for (const pt of m.formats) {
     const map = m.rtpmap.get(pt);
     if (!map || map.codec.toLowerCase() !== 'opus' || map.clockRate !== 48000 || map.channels !== 2) continue;
-    return { mid: m.mid!, payloadType: pt, fmtp: 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1', rtcpFb: [] };
+    return {
+      mid: m.mid!,
+      payloadType: pt,
+      fmtp: 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1',
+      rtcpFb: [],
+    };
   }
   return undefined;
 }
@@ -288,7 +294,11 @@ export function buildAnswer(a: AnswerParams): string {
   const sessionId = a.sessionId ?? String(Math.floor(Math.random() * 2 ** 52));
   out.push('v=0', `o=- ${sessionId} 2 IN IP4 127.0.0.1`, 's=-', 't=0 0');
   const served = (m: SdpMedia): AnswerTrack | undefined =>
-    a.video && a.video.codec.mid === m.mid ? a.video : a.audio && a.audio.codec.mid === m.mid ? a.audio : undefined;
+    a.video && a.video.codec.mid === m.mid
+      ? a.video
+      : a.audio && a.audio.codec.mid === m.mid
+        ? a.audio
+        : undefined;
   const accepted = a.offer.media.filter((m) => served(m) !== undefined).map((m) => m.mid!);
   if (accepted.length > 0) out.push(`a=group:BUNDLE ${accepted.join(' ')}`);
   if (a.iceLite) out.push('a=ice-lite');
@@ -297,7 +307,12 @@ export function buildAnswer(a: AnswerParams): string {
   for (const m of a.offer.media) {
     const t = served(m);
     if (!t) {
-      out.push(`m=${m.kind} 0 ${m.proto} ${m.formats[0] ?? 0}`, 'c=IN IP4 0.0.0.0', `a=mid:${m.mid}`, 'a=inactive');
+      out.push(
+        `m=${m.kind} 0 ${m.proto} ${m.formats[0] ?? 0}`,
+        'c=IN IP4 0.0.0.0',
+        `a=mid:${m.mid}`,
+        'a=inactive',
+      );
       continue;
     }
     const pt = t.codec.payloadType;
@@ -331,7 +346,12 @@ export function buildAnswer(a: AnswerParams): string {
 }
 
 /** The ICE credentials, fingerprint and DTLS role out of the stack's own local description. */
-export function readTransportParams(sdp: string): { iceUfrag: string; icePwd: string; fingerprint: string; setup: string } {
+export function readTransportParams(sdp: string): {
+  iceUfrag: string;
+  icePwd: string;
+  fingerprint: string;
+  setup: string;
+} {
   const get = (name: string): string => {
     const match = new RegExp(`^a=${name}:(.+)$`, 'm').exec(sdp);
     if (!match) throw new SdpError(`local description has no a=${name}`);
@@ -347,9 +367,15 @@ export function readTransportParams(sdp: string): { iceUfrag: string; icePwd: st
 }
 
 /** Parses a trickle-ice-sdpfrag (RFC 8840) body: ICE credentials and candidates per mid. */
-export function parseSdpFragment(text: string): { iceUfrag?: string; icePwd?: string; candidates: { mid: string; candidate: string }[] } {
+export function parseSdpFragment(text: string): {
+  iceUfrag?: string;
+  icePwd?: string;
+  candidates: { mid: string; candidate: string }[];
+} {
   if (text.length > MAX_SDP_SIZE) throw new SdpError('SDP fragment too large');
-  const out: { iceUfrag?: string; icePwd?: string; candidates: { mid: string; candidate: string }[] } = { candidates: [] };
+  const out: { iceUfrag?: string; icePwd?: string; candidates: { mid: string; candidate: string }[] } = {
+    candidates: [],
+  };
   let mid = '0';
   for (const line of text.split(/\r?\n/)) {
     if (line === '') continue;

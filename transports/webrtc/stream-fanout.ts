@@ -63,7 +63,11 @@ export class StreamFanout implements RtpSource {
     this.now = opts.now;
     this.onEndCb = opts.onEnd;
     this.history = new PacketHistory(opts.historyPackets ?? 4096);
-    this.h264 = new H264Packetizer({ ssrc: this.videoSsrc, payloadType: BUILD_VIDEO_PT, maxPayload: opts.maxPayload });
+    this.h264 = new H264Packetizer({
+      ssrc: this.videoSsrc,
+      payloadType: BUILD_VIDEO_PT,
+      maxPayload: opts.maxPayload,
+    });
     this.opus = new OpusPacketizer({ ssrc: this.audioSsrc, payloadType: BUILD_AUDIO_PT });
     // The feed replays config + the current GOP synchronously here: the history is primed at once.
     const unsubscribe = opts.feed.subscribe(
@@ -93,11 +97,15 @@ export class StreamFanout implements RtpSource {
   }
 
   videoTimestampAt(nowMs: number): number | undefined {
-    return this.wallOffset === undefined ? undefined : (this.videoTsBase + Math.round((nowMs - this.wallOffset) * 90)) >>> 0;
+    return this.wallOffset === undefined
+      ? undefined
+      : (this.videoTsBase + Math.round((nowMs - this.wallOffset) * 90)) >>> 0;
   }
 
   audioTimestampAt(nowMs: number): number | undefined {
-    return this.wallOffset === undefined ? undefined : (this.audioTsBase + Math.round((nowMs - this.wallOffset) * 48)) >>> 0;
+    return this.wallOffset === undefined
+      ? undefined
+      : (this.audioTsBase + Math.round((nowMs - this.wallOffset) * 48)) >>> 0;
   }
 
   /** Sender reports of every live viewer (called about once a second). */
@@ -108,7 +116,8 @@ export class StreamFanout implements RtpSource {
   private onFrame(f: MediaFrame): void {
     if (this.isClosed) return;
     this.framesIn++;
-    if (this.wallOffset === undefined && !f.config && f.kind !== 'data') this.wallOffset = f.ingestTime - f.pts;
+    if (this.wallOffset === undefined && !f.config && f.kind !== 'data')
+      this.wallOffset = f.ingestTime - f.pts;
     try {
       if (f.kind === 'video' && f.codec === 'h264') {
         if (f.config) {

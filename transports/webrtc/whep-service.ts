@@ -77,12 +77,14 @@ export class WhepService {
     if (this.isClosed) return this.text(503, 'shutting down');
     const parts = req.path.split('?')[0].split('/').filter(Boolean).map(decodeURIComponent);
     if (parts.length === 2) {
-      if (method !== 'POST') return this.text(405, `${method} not allowed on a WHEP endpoint`, { allow: 'POST, OPTIONS' });
+      if (method !== 'POST')
+        return this.text(405, `${method} not allowed on a WHEP endpoint`, { allow: 'POST, OPTIONS' });
       return this.post(parts[0], parts[1], req);
     }
     if (parts.length === 4 && parts[2] === SESSION_SEGMENT) {
       const session = this.sessions.get(parts[3]);
-      if (!session || session.streamKey !== `${parts[0]}/${parts[1]}`) return this.text(404, 'no such session');
+      if (!session || session.streamKey !== `${parts[0]}/${parts[1]}`)
+        return this.text(404, 'no such session');
       if (method === 'DELETE') {
         session.close('DELETE');
         return this.text(200, '');
@@ -104,7 +106,8 @@ export class WhepService {
     if (!feed) return this.text(404, `stream ${key} not found`);
     const refusal = this.opts.checkPlayable?.(feed.info);
     if (refusal) return this.text(406, `stream ${key} cannot be played over WebRTC: ${refusal}`);
-    if (this.sessions.size >= (this.opts.maxSessions ?? 2000)) return this.text(503, 'too many WebRTC viewers');
+    if (this.sessions.size >= (this.opts.maxSessions ?? 2000))
+      return this.text(503, 'too many WebRTC viewers');
     const { video, audio } = this.choose(offer, feed.info);
 
     let fanout = this.streams.get(key);
@@ -151,7 +154,9 @@ export class WhepService {
       streamId: fanout.msid,
       cname: fanout.cname,
       ...transport,
-      candidates: [{ ip: this.opts.announceIp ?? '127.0.0.1', port: this.opts.announcePort ?? this.opts.udpPort }],
+      candidates: [
+        { ip: this.opts.announceIp ?? '127.0.0.1', port: this.opts.announcePort ?? this.opts.udpPort },
+      ],
     });
     const location = `${this.opts.locationPrefix ?? ''}/${encodeURIComponent(app)}/${encodeURIComponent(stream)}/${SESSION_SEGMENT}/${id}`;
     this.logger.info('viewer joined', { stream: key, id, viewers: fanout.viewerCount + 1 });
@@ -168,16 +173,25 @@ export class WhepService {
   }
 
   private choose(offer: SdpOffer, info: { video?: { codec: string }; audio?: { codec: string } }) {
-    const videoMedia = offer.media.find((m) => m.kind === 'video' && m.port !== 0 && m.direction !== 'sendonly' && m.direction !== 'inactive');
-    const audioMedia = offer.media.find((m) => m.kind === 'audio' && m.port !== 0 && m.direction !== 'sendonly' && m.direction !== 'inactive');
+    const videoMedia = offer.media.find(
+      (m) => m.kind === 'video' && m.port !== 0 && m.direction !== 'sendonly' && m.direction !== 'inactive',
+    );
+    const audioMedia = offer.media.find(
+      (m) => m.kind === 'audio' && m.port !== 0 && m.direction !== 'sendonly' && m.direction !== 'inactive',
+    );
     const preferred = /^avc1\.([0-9a-f]{6})$/i.exec(info.video?.codec ?? '')?.[1];
     const video = info.video && videoMedia ? chooseH264(videoMedia, preferred) : undefined;
     if (info.video && !video) {
-      throw new WhepError('RTS_ERR_WHEP_NO_H264', 406, 'offer has no H.264 packetization-mode=1 video to receive');
+      throw new WhepError(
+        'RTS_ERR_WHEP_NO_H264',
+        406,
+        'offer has no H.264 packetization-mode=1 video to receive',
+      );
     }
     const audioIsOpus = /^opus$/i.test(info.audio?.codec ?? '');
     const audio = audioIsOpus && audioMedia ? chooseOpus(audioMedia) : undefined;
-    if (!video && !audio) throw new WhepError('RTS_ERR_WHEP_NO_CODEC', 406, 'offer has nothing this stream can send');
+    if (!video && !audio)
+      throw new WhepError('RTS_ERR_WHEP_NO_CODEC', 406, 'offer has nothing this stream can send');
     return { video, audio };
   }
 
@@ -188,7 +202,9 @@ export class WhepService {
     }
     const frag = parseSdpFragment(new TextDecoder().decode(req.body));
     if (frag.iceUfrag !== undefined && frag.iceUfrag !== session.remoteUfrag) {
-      return this.text(405, 'ICE restart is not supported: start a new session', { allow: 'DELETE, OPTIONS' });
+      return this.text(405, 'ICE restart is not supported: start a new session', {
+        allow: 'DELETE, OPTIONS',
+      });
     }
     for (const c of frag.candidates) session.addRemoteCandidate(c.candidate, c.mid);
     return { status: 204, headers: this.cors(), body: '' };
@@ -199,7 +215,11 @@ export class WhepService {
     this.logger.info('viewer left', { stream: s.streamKey, id: s.id, reason });
     const fanout = this.streams.get(s.streamKey);
     // The last viewer gone: drop the subscription (the feed's GOP replay restarts a newcomer at once).
-    if (fanout && fanout.viewerCount === 0 && ![...this.sessions.values()].some((x) => x.streamKey === s.streamKey)) {
+    if (
+      fanout &&
+      fanout.viewerCount === 0 &&
+      ![...this.sessions.values()].some((x) => x.streamKey === s.streamKey)
+    ) {
       fanout.close();
       this.streams.delete(s.streamKey);
     }

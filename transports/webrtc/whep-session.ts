@@ -1,10 +1,10 @@
 import ndc from 'node-datachannel';
 import type { Logger } from '../../engine/logging/logger.js';
 import { WhepError } from './errors.js';
+import { parseRtcp } from './rtp/rtcp.js';
 import { RtpViewer } from './rtp-viewer.js';
 import { type ChosenCodec, readTransportParams } from './sdp.js';
 import type { StreamFanout } from './stream-fanout.js';
-import { parseRtcp } from './rtp/rtcp.js';
 import type { WhepSessionStats } from './types.js';
 
 /** How long the stack may take to produce its local description. */
@@ -117,7 +117,9 @@ export class WhepSession {
   }
 
   /** Applies the offer and returns the stack's ICE credentials, fingerprint and DTLS role. */
-  async negotiate(offerSdp: string): Promise<{ iceUfrag: string; icePwd: string; fingerprint: string; setup: string }> {
+  async negotiate(
+    offerSdp: string,
+  ): Promise<{ iceUfrag: string; icePwd: string; fingerprint: string; setup: string }> {
     const local = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new WhepError('RTS_ERR_WHEP_NEGOTIATION', 500, 'no local description')),
@@ -131,7 +133,9 @@ export class WhepSession {
         this.pc.setRemoteDescription(offerSdp, 'offer');
       } catch (err) {
         clearTimeout(timer);
-        reject(new WhepError('RTS_ERR_SDP_REJECTED', 400, `offer rejected by the WebRTC stack: ${String(err)}`));
+        reject(
+          new WhepError('RTS_ERR_SDP_REJECTED', 400, `offer rejected by the WebRTC stack: ${String(err)}`),
+        );
         return;
       }
       const now = this.pc.localDescription();
@@ -162,7 +166,9 @@ export class WhepSession {
       retransmits: v.retransmits,
       plis: v.plis,
       firstFrameMs:
-        v.firstVideoAt !== undefined && this.connectedAt !== undefined ? v.firstVideoAt - this.connectedAt : undefined,
+        v.firstVideoAt !== undefined && this.connectedAt !== undefined
+          ? v.firstVideoAt - this.connectedAt
+          : undefined,
     };
   }
 
@@ -218,7 +224,8 @@ export class WhepSession {
           break;
         }
         case 'fir': {
-          if (p.entries.some((e) => e.ssrc === this.fanout.videoSsrc)) this.viewer.onPictureLoss(this.fanout, this.now());
+          if (p.entries.some((e) => e.ssrc === this.fanout.videoSsrc))
+            this.viewer.onPictureLoss(this.fanout, this.now());
           break;
         }
         case 'bye': {

@@ -2,9 +2,19 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtsNode } from '../../../engine/node.js';
 import { RtmpClient } from '../../../transports/rtmp/client.js';
-import { type FilePublisher, publishFrames, readFlvTags, startNode, testFrames } from '../../interop/engine/engine-harness.js';
+import {
+  type FilePublisher,
+  publishFrames,
+  readFlvTags,
+  startNode,
+  testFrames,
+} from '../../interop/engine/engine-harness.js';
 
-function rawExchange(port: number, bytes: string | Uint8Array, waitMs = 1500): Promise<{ reply: string; closed: boolean }> {
+function rawExchange(
+  port: number,
+  bytes: string | Uint8Array,
+  waitMs = 1500,
+): Promise<{ reply: string; closed: boolean }> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     let reply = '';
@@ -32,10 +42,14 @@ describe('bad input closes only its own connection', () => {
   beforeAll(async () => {
     node = await startNode();
     pub = await publishFrames(`rtmp://127.0.0.1:${node.ports.rtmp}/live/ok`, await testFrames());
-    reading = readFlvTags(`http://127.0.0.1:${node.ports.http}/live/ok.flv`, () => {
-      tags++;
-      return false;
-    }, 25_000);
+    reading = readFlvTags(
+      `http://127.0.0.1:${node.ports.http}/live/ok.flv`,
+      () => {
+        tags++;
+        return false;
+      },
+      25_000,
+    );
   }, 60_000);
   afterAll(async () => {
     await pub?.stop();
@@ -70,11 +84,19 @@ describe('bad input closes only its own connection', () => {
   it('a broken HTTP request gets 400, an oversized header 431, a traversal 404', async () => {
     const bad = await rawExchange(node.ports.http, 'NONSENSE\r\n\r\n', 500);
     expect(bad.reply).toMatch(/^HTTP\/1\.1 400/);
-    const big = await rawExchange(node.ports.http, `GET /live/ok.flv HTTP/1.1\r\nX: ${'a'.repeat(40_000)}\r\n\r\n`, 500);
+    const big = await rawExchange(
+      node.ports.http,
+      `GET /live/ok.flv HTTP/1.1\r\nX: ${'a'.repeat(40_000)}\r\n\r\n`,
+      500,
+    );
     expect(big.reply).toMatch(/^HTTP\/1\.1 (431|400)/);
     const trav = await fetch(`http://127.0.0.1:${node.ports.http}/player/..%2f..%2fpackage.json`);
     expect(trav.status).toBe(404);
-    const ws = await rawExchange(node.ports.http, 'GET /live/ok.flv HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', 500);
+    const ws = await rawExchange(
+      node.ports.http,
+      'GET /live/ok.flv HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      500,
+    );
     expect(ws.reply).toMatch(/^HTTP\/1\.1 400/);
   });
 

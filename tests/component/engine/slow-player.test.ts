@@ -1,7 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtsNode } from '../../../engine/node.js';
-import { type FilePublisher, publishFrames, readFlvTags, startNode, testFrames } from '../../interop/engine/engine-harness.js';
+import {
+  type FilePublisher,
+  publishFrames,
+  readFlvTags,
+  startNode,
+  testFrames,
+} from '../../interop/engine/engine-harness.js';
 
 describe('a slow player (reads nothing)', () => {
   let node: RtsNode;

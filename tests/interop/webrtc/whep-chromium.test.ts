@@ -143,7 +143,13 @@ describe('WHEP in headless Chromium', () => {
         const w = window as unknown as Record<string, unknown>;
         const pc = w.__pc as RTCPeerConnection;
         const v = document.getElementById('v') as HTMLVideoElement;
-        const out: Record<string, number | undefined> = { framesDecoded: 0, width: 0, height: 0, audioPackets: 0, freezeCount: 0 };
+        const out: Record<string, number | undefined> = {
+          framesDecoded: 0,
+          width: 0,
+          height: 0,
+          audioPackets: 0,
+          freezeCount: 0,
+        };
         (await pc.getStats()).forEach((s: Record<string, unknown>) => {
           if (s.type === 'inbound-rtp' && s.kind === 'video') {
             out.framesDecoded = Number(s.framesDecoded ?? 0);
@@ -151,7 +157,8 @@ describe('WHEP in headless Chromium', () => {
             out.height = Number(s.frameHeight ?? 0);
             out.freezeCount = Number(s.freezeCount ?? 0);
           }
-          if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPackets = Number(s.packetsReceived ?? 0);
+          if (s.type === 'inbound-rtp' && s.kind === 'audio')
+            out.audioPackets = Number(s.packetsReceived ?? 0);
         });
         out.videoWidth = v.videoWidth;
         Object.assign(out, w.__t as Record<string, number>);
@@ -164,7 +171,8 @@ describe('WHEP in headless Chromium', () => {
       samples.push(await sample());
     }
     const last = samples[samples.length - 1];
-    const ttff = last.firstFrame !== undefined && last.ice !== undefined ? last.firstFrame - last.ice : undefined;
+    const ttff =
+      last.firstFrame !== undefined && last.ice !== undefined ? last.firstFrame - last.ice : undefined;
     console.log(
       `chromium WHEP: time to first frame after ICE connected ${ttff?.toFixed(0)} ms, after POST answer ${(last.firstFrame! - last.answerAt!).toFixed(0)} ms; ` +
         `frames ${samples.map((s) => s.framesDecoded).join(',')}; audio packets ${last.audioPackets}; freezes ${last.freezeCount}; ` +

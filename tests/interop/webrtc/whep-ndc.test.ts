@@ -14,12 +14,12 @@ import {
   readFlvVideo,
   readOggOpus,
 } from '../../../benchmarks/webrtc/file-feed.js';
-import { WhepViewerClient, type WhepPost } from '../../../benchmarks/webrtc/whep-client.js';
+import { type WhepPost, WhepViewerClient } from '../../../benchmarks/webrtc/whep-client.js';
 import type { MediaFrame } from '../../../media/frame/media-frame.js';
 import { shutdownWebrtcRuntime, WhepService } from '../../../transports/webrtc/index.js';
 import { freeUdpPorts } from '../../support/ports.js';
-import { type LossyProxy, startLossyProxy } from './support/lossy-udp-proxy.js';
 import { sleep, waitFor } from '../../support/wait-for.js';
+import { type LossyProxy, startLossyProxy } from './support/lossy-udp-proxy.js';
 
 let fixtures: Fixtures;
 let frames: MediaFrame[];
@@ -119,7 +119,13 @@ describe('WhepService with node-datachannel viewers', () => {
     expect(stats.every((s) => s.firstFrameMs !== undefined && s.firstFrameMs < 300)).toBe(true);
     // DELETE frees the session; the last one drops the subscription.
     for (const v of viewers) {
-      const res = await svc.handle({ method: 'DELETE', path: v.location!, query: {}, headers: {}, body: new Uint8Array() });
+      const res = await svc.handle({
+        method: 'DELETE',
+        path: v.location!,
+        query: {},
+        headers: {},
+        body: new Uint8Array(),
+      });
       expect(res.status).toBe(200);
     }
     expect(svc.sessionCount).toBe(0);
@@ -137,10 +143,13 @@ describe('WhepService with node-datachannel viewers', () => {
     const missing = v.missingVideo();
     expect(missing.length).toBeGreaterThan(0);
     v.sendNack(missing);
-    await waitFor(() => v.missingVideo().length === 0 || `missing: ${v.missingVideo().length} packets still lost`, {
-      timeoutMs: 3000,
-      what: 'retransmissions',
-    });
+    await waitFor(
+      () => v.missingVideo().length === 0 || `missing: ${v.missingVideo().length} packets still lost`,
+      {
+        timeoutMs: 3000,
+        what: 'retransmissions',
+      },
+    );
     const s = svc.sessionStats()[0];
     expect(s.nacks).toBe(1);
     expect(s.retransmits).toBe(missing.length);
@@ -163,24 +172,50 @@ describe('WhepService with node-datachannel viewers', () => {
   it('answers 4xx with a one-line reason for bad SDP, VP8-only offers, unknown streams and wrong types', async () => {
     const { svc } = await start();
     const req = (path: string, body: string, type = 'application/sdp', method = 'POST') =>
-      svc.handle({ method, path, query: {}, headers: { 'content-type': type }, body: new TextEncoder().encode(body) });
+      svc.handle({
+        method,
+        path,
+        query: {},
+        headers: { 'content-type': type },
+        body: new TextEncoder().encode(body),
+      });
     const bad = await req('/live/cam', 'hello');
     expect(bad.status).toBe(400);
     expect(String(bad.body)).toMatch(/v=0/);
     const vp8 = [
-      'v=0', 'o=- 1 2 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
-      'a=fingerprint:sha-256 AB:CD', 'a=ice-ufrag:abcd', 'a=ice-pwd:0123456789012345678901',
-      'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=recvonly', 'a=rtpmap:96 VP8/90000', '',
+      'v=0',
+      'o=- 1 2 IN IP4 127.0.0.1',
+      's=-',
+      't=0 0',
+      'a=group:BUNDLE 0',
+      'a=fingerprint:sha-256 AB:CD',
+      'a=ice-ufrag:abcd',
+      'a=ice-pwd:0123456789012345678901',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96',
+      'c=IN IP4 0.0.0.0',
+      'a=mid:0',
+      'a=recvonly',
+      'a=rtpmap:96 VP8/90000',
+      '',
     ].join('\r\n');
     const r406 = await req('/live/cam', vp8);
     expect(r406.status).toBe(406);
     expect(String(r406.body)).toMatch(/H\.264/);
-    const h264 = vp8.replace('VP8/90000', 'H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=42e01f');
+    const h264 = vp8.replace(
+      'VP8/90000',
+      'H264/90000\r\na=fmtp:96 packetization-mode=1;profile-level-id=42e01f',
+    );
     const r404 = await req('/live/nope', h264);
     expect(r404.status).toBe(404);
     expect((await req('/live/cam', h264, 'text/plain')).status).toBe(415);
     expect((await req('/live/cam', '', 'application/sdp', 'GET')).status).toBe(405);
-    const pre = await svc.handle({ method: 'OPTIONS', path: '/live/cam', query: {}, headers: {}, body: new Uint8Array() });
+    const pre = await svc.handle({
+      method: 'OPTIONS',
+      path: '/live/cam',
+      query: {},
+      headers: {},
+      body: new Uint8Array(),
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-expose-headers']).toMatch(/Location/);
     expect(svc.sessionCount).toBe(0);
@@ -216,7 +251,13 @@ describe('WhepService with node-datachannel viewers', () => {
     const v = client();
     const svc = service;
     const status = await v.connect(async (offer) => {
-      const r = await svc.handle({ method: 'POST', path: '/live/b', query: {}, headers: { 'content-type': 'application/sdp' }, body: new TextEncoder().encode(offer) });
+      const r = await svc.handle({
+        method: 'POST',
+        path: '/live/b',
+        query: {},
+        headers: { 'content-type': 'application/sdp' },
+        body: new TextEncoder().encode(offer),
+      });
       return { status: r.status, answer: String(r.body) };
     });
     expect(status).toBe(406);

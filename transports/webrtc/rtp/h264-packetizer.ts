@@ -100,7 +100,11 @@ export class H264Packetizer {
   }
 
   /** Packetizes NAL units given as views (tests and callers that already split them). */
-  packetizeNalUnits(nals: readonly Uint8Array[], timestamp: number, parameterSets: readonly Uint8Array[] = []): Buffer[] {
+  packetizeNalUnits(
+    nals: readonly Uint8Array[],
+    timestamp: number,
+    parameterSets: readonly Uint8Array[] = [],
+  ): Buffer[] {
     // Concatenate bounds over a virtual buffer: simplest is to pack them into one AVCC buffer.
     let size = 0;
     for (const n of nals) size += 4 + n.length;
@@ -119,7 +123,12 @@ export class H264Packetizer {
     return this.build(avcc, b, parameterSets, timestamp);
   }
 
-  private build(src: Uint8Array, b: readonly number[], params: readonly Uint8Array[], timestamp: number): Buffer[] {
+  private build(
+    src: Uint8Array,
+    b: readonly number[],
+    params: readonly Uint8Array[],
+    timestamp: number,
+  ): Buffer[] {
     const max = this.maxPayload;
     // Size pass: count packets and bytes, then allocate once.
     let stapSize = 1;

@@ -1,5 +1,5 @@
-import { RTP_HEADER_SIZE, writeRtpHeader } from './rtp-header.js';
 import type { RtpPacketizerOptions } from './h264-packetizer.js';
+import { RTP_HEADER_SIZE, writeRtpHeader } from './rtp-header.js';
 
 /** An Opus packet larger than this is not a valid single Opus packet (RFC 6716, 3.2.1: 1,275 bytes per frame, up to 120 ms). */
 export const MAX_OPUS_PACKET = 1275 * 3;

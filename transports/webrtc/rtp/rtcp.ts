@@ -157,7 +157,14 @@ function parseOne(buf: Uint8Array, p: number, end: number, pt: number, count: nu
         for (let q = p + 12; q + 8 <= end; q += 8) entries.push({ ssrc: readU32(buf, q), seq: buf[q + 4] });
         return { type: 'fir', senderSsrc, entries };
       }
-      if (count === 15 && p + 20 <= end && buf[p + 12] === 0x52 && buf[p + 13] === 0x45 && buf[p + 14] === 0x4d && buf[p + 15] === 0x42) {
+      if (
+        count === 15 &&
+        p + 20 <= end &&
+        buf[p + 12] === 0x52 &&
+        buf[p + 13] === 0x45 &&
+        buf[p + 14] === 0x4d &&
+        buf[p + 15] === 0x42
+      ) {
         const n = buf[p + 16];
         need(p + 20 + n * 4 <= end, 'REMB SSRC list');
         const exp = buf[p + 17] >> 2;
@@ -193,7 +200,14 @@ export function ntpFromUnixMs(ms: number): { sec: number; frac: number } {
  * ```
  */
 export function writeSenderReport(
-  sr: { ssrc: number; ntpSec: number; ntpFrac: number; rtpTimestamp: number; packetCount: number; octetCount: number },
+  sr: {
+    ssrc: number;
+    ntpSec: number;
+    ntpFrac: number;
+    rtpTimestamp: number;
+    packetCount: number;
+    octetCount: number;
+  },
   out: Uint8Array,
   offset: number,
 ): number {

@@ -11,7 +11,10 @@ export interface LossyProxy {
   close(): Promise<void>;
 }
 
-export async function startLossyProxy(serverPort: number, drop: (len: number, index: number) => boolean): Promise<LossyProxy> {
+export async function startLossyProxy(
+  serverPort: number,
+  drop: (len: number, index: number) => boolean,
+): Promise<LossyProxy> {
   const sock: Socket = createSocket('udp4');
   let client: RemoteInfo | undefined;
   let fromServer = 0;

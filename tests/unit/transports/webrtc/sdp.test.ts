@@ -1,74 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { SdpError } from '../../../../transports/webrtc/errors.js';
-import { buildAnswer, chooseH264, chooseOpus, parseSdp, readTransportParams } from '../../../../transports/webrtc/sdp.js';
-
-/** The shape of a Chromium 120+ WHEP offer (trimmed). */
-export const CHROME_OFFER = [
-  'v=0',
-  'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
-  's=-',
-  't=0 0',
-  'a=group:BUNDLE 0 1',
-  'a=extmap-allow-mixed',
-  'a=msid-semantic: WMS',
-  'm=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 104 105 106 107 108 109 127 125',
-  'c=IN IP4 0.0.0.0',
-  'a=rtcp:9 IN IP4 0.0.0.0',
-  'a=ice-ufrag:Wq4Z',
-  'a=ice-pwd:Ha5l1XlT0Tz6kxE1M+2nPmIS',
-  'a=ice-options:trickle',
-  'a=fingerprint:sha-256 6C:B5:1B:1E:8A:8C:1B:33:0A:33:4E:51:1C:87:29:CA:E1:93:0C:88:6B:4A:0B:E5:25:14:1C:E9:D5:6C:5C:17',
-  'a=setup:actpass',
-  'a=mid:0',
-  'a=recvonly',
-  'a=rtcp-mux',
-  'a=rtcp-rsize',
-  'a=rtpmap:96 VP8/90000',
-  'a=rtcp-fb:96 nack',
-  'a=rtpmap:97 rtx/90000',
-  'a=fmtp:97 apt=96',
-  'a=rtpmap:102 H264/90000',
-  'a=rtcp-fb:102 goog-remb',
-  'a=rtcp-fb:102 transport-cc',
-  'a=rtcp-fb:102 ccm fir',
-  'a=rtcp-fb:102 nack',
-  'a=rtcp-fb:102 nack pli',
-  'a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f',
-  'a=rtpmap:104 H264/90000',
-  'a=rtcp-fb:104 nack',
-  'a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42001f',
-  'a=rtpmap:106 H264/90000',
-  'a=rtcp-fb:106 nack',
-  'a=rtcp-fb:106 nack pli',
-  'a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-  'a=rtpmap:108 H264/90000',
-  'a=fmtp:108 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f',
-  'a=rtpmap:127 H264/90000',
-  'a=fmtp:127 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=4d001f',
-  'a=rtpmap:125 H264/90000',
-  'a=fmtp:125 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f',
-  'm=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0 8',
-  'c=IN IP4 0.0.0.0',
-  'a=ice-ufrag:Wq4Z',
-  'a=ice-pwd:Ha5l1XlT0Tz6kxE1M+2nPmIS',
-  'a=fingerprint:sha-256 6C:B5:1B:1E:8A:8C:1B:33:0A:33:4E:51:1C:87:29:CA:E1:93:0C:88:6B:4A:0B:E5:25:14:1C:E9:D5:6C:5C:17',
-  'a=setup:actpass',
-  'a=mid:1',
-  'a=recvonly',
-  'a=rtcp-mux',
-  'a=rtpmap:111 opus/48000/2',
-  'a=rtcp-fb:111 transport-cc',
-  'a=fmtp:111 minptime=10;useinbandfec=1',
-  'a=rtpmap:63 red/48000/2',
-  'a=rtpmap:9 G722/8000',
-  '',
-].join('\r\n');
+import {
+  buildAnswer,
+  chooseH264,
+  chooseOpus,
+  parseSdp,
+  readTransportParams,
+} from '../../../../transports/webrtc/sdp.js';
+import { CHROME_OFFER } from './chrome-offer.js';
 
 describe('parseSdp', () => {
   it('reads media sections, mids, rtpmaps, fmtp and ICE/DTLS attributes of a Chromium offer', () => {
     const o = parseSdp(CHROME_OFFER);
     expect(o.bundle).toEqual(['0', '1']);
-    expect(o.media.map((m) => [m.kind, m.mid, m.direction])).toEqual([['video', '0', 'recvonly'], ['audio', '1', 'recvonly']]);
+    expect(o.media.map((m) => [m.kind, m.mid, m.direction])).toEqual([
+      ['video', '0', 'recvonly'],
+      ['audio', '1', 'recvonly'],
+    ]);
     expect(o.media[0].rtpmap.get(106)).toEqual({ codec: 'H264', clockRate: 90000, channels: 1 });
     expect(o.media[0].iceUfrag).toBe('Wq4Z');
   });
@@ -77,7 +25,10 @@ describe('parseSdp', () => {
     ['', /v=0/],
     ['v=0\r\nthis is not sdp', /line 2/],
     ['v=0\r\ns=-\r\n', /no media/],
-    ['v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=ice-ufrag:a\r\na=ice-pwd:b\r\na=fingerprint:sha-256 AA\r\n', /no a=mid/],
+    [
+      'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=ice-ufrag:a\r\na=ice-pwd:b\r\na=fingerprint:sha-256 AA\r\n',
+      /no a=mid/,
+    ],
     ['v=0\r\nm=video x UDP 96\r\n', /bad port/],
     [CHROME_OFFER.replace(/a=fingerprint:[^\r]*\r\n/g, ''), /fingerprint/],
     [CHROME_OFFER.replace('a=rtpmap:96 VP8/90000', 'a=rtpmap:96 VP8'), /rtpmap/],
@@ -131,7 +82,12 @@ describe('buildAnswer', () => {
     expect(text).toContain('a=group:BUNDLE 0 1');
     const back = parseSdp(text);
     expect(back.media.map((m) => m.formats)).toEqual([[106], [111]]);
-    expect(readTransportParams(text)).toEqual({ iceUfrag: 'ufrg', icePwd: 'pwdpwdpwdpwdpwdpwdpwdp', fingerprint: 'sha-256 AA:BB', setup: 'active' });
+    expect(readTransportParams(text)).toEqual({
+      iceUfrag: 'ufrg',
+      icePwd: 'pwdpwdpwdpwdpwdpwdpwdp',
+      fingerprint: 'sha-256 AA:BB',
+      setup: 'active',
+    });
   });
 
   it('rejects a media section it does not serve with port 0', () => {
@@ -139,7 +95,12 @@ describe('buildAnswer', () => {
     const text = buildAnswer({
       offer,
       video: { codec: chooseH264(offer.media[0])!, ssrc: 1, trackId: 'video' },
-      streamId: 's', cname: 'c', iceUfrag: 'u', icePwd: 'p', fingerprint: 'sha-256 AA', setup: 'active',
+      streamId: 's',
+      cname: 'c',
+      iceUfrag: 'u',
+      icePwd: 'p',
+      fingerprint: 'sha-256 AA',
+      setup: 'active',
       candidates: [{ ip: '127.0.0.1', port: 1 }],
     });
     expect(text).toMatch(/m=audio 0 UDP\/TLS\/RTP\/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=inactive/);

@@ -20,8 +20,16 @@ describe('parseRtcp', () => {
     const pli = encodePli(1, 0xaabbccdd);
     const pkts = parseRtcp(Buffer.concat([rr, sdes, nack, pli]));
     expect(pkts.map((p) => p.type)).toEqual(['rr', 'sdes', 'nack', 'pli']);
-    expect(pkts[0]).toMatchObject({ ssrc: 1, reports: [{ ssrc: 0xaabbccdd, fractionLost: 1, packetsLost: 3, highestSeq: 0x1234 }] });
-    expect(pkts[2]).toEqual({ type: 'nack', senderSsrc: 1, mediaSsrc: 0xaabbccdd, lost: [100, 101, 117, 200] });
+    expect(pkts[0]).toMatchObject({
+      ssrc: 1,
+      reports: [{ ssrc: 0xaabbccdd, fractionLost: 1, packetsLost: 3, highestSeq: 0x1234 }],
+    });
+    expect(pkts[2]).toEqual({
+      type: 'nack',
+      senderSsrc: 1,
+      mediaSsrc: 0xaabbccdd,
+      lost: [100, 101, 117, 200],
+    });
     expect(pkts[3]).toEqual({ type: 'pli', senderSsrc: 1, mediaSsrc: 0xaabbccdd });
   });
 
@@ -36,10 +44,27 @@ describe('parseRtcp', () => {
   it('round-trips a sender report', () => {
     const out = new Uint8Array(28);
     const ntp = ntpFromUnixMs(1_700_000_000_500);
-    writeSenderReport({ ssrc: 9, ntpSec: ntp.sec, ntpFrac: ntp.frac, rtpTimestamp: 4_000_000_000, packetCount: 10, octetCount: 9999 }, out, 0);
+    writeSenderReport(
+      {
+        ssrc: 9,
+        ntpSec: ntp.sec,
+        ntpFrac: ntp.frac,
+        rtpTimestamp: 4_000_000_000,
+        packetCount: 10,
+        octetCount: 9999,
+      },
+      out,
+      0,
+    );
     expect(parseRtcp(out)[0]).toEqual({
-      type: 'sr', ssrc: 9, ntpSec: 1_700_000_000 + 2_208_988_800, ntpFrac: 0x80000000, rtpTimestamp: 4_000_000_000,
-      packetCount: 10, octetCount: 9999, reports: [],
+      type: 'sr',
+      ssrc: 9,
+      ntpSec: 1_700_000_000 + 2_208_988_800,
+      ntpFrac: 0x80000000,
+      rtpTimestamp: 4_000_000_000,
+      packetCount: 10,
+      octetCount: 9999,
+      reports: [],
     });
   });
 
@@ -56,7 +81,13 @@ describe('OpusPacketizer', () => {
     const p = new OpusPacketizer({ ssrc: 5, payloadType: 111, initialSeq: 10 });
     const [a] = p.packetize(Uint8Array.from([0xfc, 1, 2, 3]), 960);
     const [b] = p.packetize(Uint8Array.from([0xfc, 4]), 1920);
-    expect(readRtpHeader(a)).toMatchObject({ marker: false, payloadType: 111, seq: 10, timestamp: 960, ssrc: 5 });
+    expect(readRtpHeader(a)).toMatchObject({
+      marker: false,
+      payloadType: 111,
+      seq: 10,
+      timestamp: 960,
+      ssrc: 5,
+    });
     expect(readRtpHeader(b)!.seq).toBe(11);
     expect([...a.subarray(12)]).toEqual([0xfc, 1, 2, 3]);
   });

@@ -1,0 +1,76 @@
+/**
+ * One load-client process: N headless WHEP viewers (node-datachannel) of one URL. Sends a
+ * receiver report per second (liveness) and NACKs gaps twice a second; prints one JSON summary
+ * line on stdout at the end.
+ * Run: node --import tsx benchmarks/webrtc/whep-load-client.ts '{"url":"http://127.0.0.1:8080/whep/live/cam","viewers":50,"seconds":20}'
+ */
+import ndc from 'node-datachannel';
+import { httpPost, WhepViewerClient } from './whep-client.js';
+
+interface Args {
+  url: string;
+  viewers: number;
+  seconds: number;
+  /** New viewers per second during the ramp; default 50. */
+  rampPerSec?: number;
+  name?: string;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const viewers: WhepViewerClient[] = [];
+const failures: string[] = [];
+const post = httpPost(args.url);
+const ramp = args.rampPerSec ?? 50;
+let nacksSent = 0;
+
+const tick = setInterval(() => {
+  for (const v of viewers) {
+    v.sendReceiverReports();
+    const missing = v.missingVideo(v.video.maxExt - 400);
+    if (missing.length > 0 && missing.length < 200) {
+      v.sendNack(missing);
+      nacksSent++;
+    }
+  }
+}, 500);
+
+const t0 = performance.now();
+for (let i = 0; i < args.viewers; i++) {
+  const v = new WhepViewerClient(`${args.name ?? 'load'}-${i}`);
+  viewers.push(v);
+  v.connect(post).then(
+    (status) => {
+      if (status !== 201) failures.push(`HTTP ${status}`);
+    },
+    (err: unknown) => failures.push(String(err)),
+  );
+  const due = ((i + 1) / ramp) * 1000 - (performance.now() - t0);
+  if (due > 0) await new Promise((r) => setTimeout(r, due));
+}
+await new Promise((r) => setTimeout(r, args.seconds * 1000));
+clearInterval(tick);
+
+const ttff = viewers
+  .filter((v) => v.firstVideoAt !== undefined && v.connectedAt !== undefined)
+  .map((v) => v.firstVideoAt! - v.connectedAt!)
+  .sort((a, b) => a - b);
+const q = (p: number) => (ttff.length ? ttff[Math.min(ttff.length - 1, Math.floor(p * ttff.length))] : null);
+const sum = (f: (v: WhepViewerClient) => number) => viewers.reduce((n, v) => n + f(v), 0);
+const summary = {
+  viewers: viewers.length,
+  connected: viewers.filter((v) => v.connectedAt !== undefined).length,
+  playing: viewers.filter((v) => v.video.packets > 0).length,
+  failures: failures.slice(0, 5),
+  videoPackets: sum((v) => v.video.packets),
+  audioPackets: sum((v) => v.audio.packets),
+  bytes: sum((v) => v.video.bytes + v.audio.bytes),
+  videoLostAtEnd: sum((v) => v.missingVideo().length),
+  duplicates: sum((v) => v.video.duplicates),
+  nacksSent,
+  ttffMs: { p50: q(0.5), p90: q(0.9), max: ttff.length ? ttff[ttff.length - 1] : null },
+};
+for (const v of viewers) v.close();
+await new Promise((r) => setTimeout(r, 300));
+process.stdout.write(`${JSON.stringify(summary)}\n`);
+ndc.cleanup();
+process.exit(0);
