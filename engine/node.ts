@@ -14,6 +14,7 @@ import { RtmpFramePlayer } from './stream/rtmp-frame-player.js';
 import type { StreamPlayer } from './stream/stream-player.js';
 import { ByteMeter, LatencyHistogram, playersGauge } from './telemetry/metrics.js';
 import { StreamWorkerPool } from './threads/worker-pool.js';
+import { VariantManager } from './stream/variant-manager.js';
 
 export interface PublishContext {
   streamKey: string;
@@ -100,6 +101,8 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   private cluster?: ClusterHooks;
   private pool?: StreamWorkerPool;
   private clusterHandle?: { close(): Promise<void> };
+  /** Transcoded variants `{stream}_{templateId}`, started on demand. */
+  readonly variants: VariantManager;
   private rtmp?: RtmpServer;
   private http?: HttpServer;
   private gen = 0;
@@ -115,6 +118,20 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     this.logger = opts.logger ?? silentLogger;
     this.hooks = opts.hooks ?? {};
     this.access = new AccessPolicy(this.config.domains);
+    this.variants = new VariantManager(
+      {
+        liveStream: (key) => this.streamsByKey.get(key),
+        openRelayedStream: (key, app, name, domain, origin) => this.openRelayedStream(key, app, name, domain, origin),
+        endPublish: (stream, reason) => this.endPublish(stream, reason),
+        playersOf: async (key) => {
+          const s = await this.stream(key);
+          return s ? Object.values(s.players).reduce((a, b) => a + b, 0) : 0;
+        },
+      },
+      this.logger.child('variants'),
+      this.config.transcode.templates,
+      this.config.transcode.idleStopMs,
+    );
   }
 
   get ports(): { rtmp: number; http: number } {
@@ -318,7 +335,9 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   /** The local stream for a play request, pulled from the cluster when it lives on another node. */
   async findStream(ctx: PlayContext): Promise<LiveStream | undefined> {
     const local = this.streamsByKey.get(ctx.streamKey);
-    if (local || !this.cluster) return local;
+    if (local) return local;
+    const variant = this.variants.ensureByKey(ctx.streamKey);
+    if (variant || !this.cluster) return variant;
     if (await this.cluster.pull(ctx)) return this.streamsByKey.get(ctx.streamKey);
     return undefined;
   }
@@ -511,6 +530,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       this.state = 'closing';
       await this.http?.stopAccepting();
       await this.rtmp?.drain('server shutting down');
+      this.variants.close();
       for (const s of [...this.streamsByKey.values()]) this.endPublish(s, 'server shutting down');
       await this.clusterHandle?.close();
       await this.http?.close();

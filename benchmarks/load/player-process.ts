@@ -162,15 +162,19 @@ function resolvePending(final: boolean): void {
   const times: number[] = [];
   for (let i = 0; i < pendingKeys.length; i++) {
     const sent = sendTimes.get(pendingKeys[i]);
-    if (sent !== undefined) {
+    // Arrival before the send is not this tag: the server rewrote timestamps.
+    if (sent !== undefined && pendingTimes[i] - sent < -1) {
+      unmatched++;
+    } else if (sent !== undefined) {
       histogram.record(pendingTimes[i] - sent);
       samples++;
-    } else if (final || t - pendingTimes[i] > PENDING_MAX_AGE_MS) {
+    } else if (t - pendingTimes[i] > (final ? 2000 : PENDING_MAX_AGE_MS)) {
       unmatched++;
-    } else {
+    } else if (!final) {
       keys.push(pendingKeys[i]);
       times.push(pendingTimes[i]);
     }
+    // else: arrived in the last moments of the window, its send time still in flight: not counted.
   }
   pendingKeys = keys;
   pendingTimes = times;

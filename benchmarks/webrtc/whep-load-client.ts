@@ -16,6 +16,7 @@ interface Args {
   name?: string;
 }
 
+if (process.env.NDC_LOG) ndc.initLogger((process.env.NDC_LOG === '1' ? 'Warning' : process.env.NDC_LOG) as 'Warning', (l, m) => process.stderr.write(`client ndc ${l}: ${m}\n`));
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const viewers: WhepViewerClient[] = [];
 const failures: string[] = [];
@@ -38,12 +39,13 @@ const t0 = performance.now();
 for (let i = 0; i < args.viewers; i++) {
   const v = new WhepViewerClient(`${args.name ?? 'load'}-${i}`);
   viewers.push(v);
-  v.connect(post).then(
+  const connecting = v.connect(post).then(
     (status) => {
       if (status !== 201) failures.push(`HTTP ${status}`);
     },
     (err: unknown) => failures.push(String(err)),
   );
+  if (process.env.WHEP_SEQUENTIAL) await connecting;
   const due = ((i + 1) / ramp) * 1000 - (performance.now() - t0);
   if (due > 0) await new Promise((r) => setTimeout(r, due));
 }

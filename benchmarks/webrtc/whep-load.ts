@@ -26,6 +26,7 @@ const { values } = parseArgs({
     pin: { type: 'boolean', default: false },
   },
 });
+if (process.env.NDC_LOG) (await import('node-datachannel')).default.initLogger((process.env.NDC_LOG === '1' ? 'Warning' : process.env.NDC_LOG) as 'Warning', (l, m) => process.stderr.write(`server ndc ${l}: ${m}\n`));
 const K = Number(values.viewers);
 const seconds = Number(values.seconds);
 const procs = Math.max(1, Math.min(K, Number(values.procs)));
@@ -93,10 +94,11 @@ if (!url) {
 }
 
 const clientScript = fileURLToPath(new URL('./whep-load-client.ts', import.meta.url));
-const rampSec = K / 50;
+const RAMP = Number(process.env.WHEP_RAMP ?? 50);
+const rampSec = K / RAMP;
 const children = Array.from({ length: procs }, (_, i) => {
   const n = Math.floor(K / procs) + (i < K % procs ? 1 : 0);
-  const arg = JSON.stringify({ url, viewers: n, seconds: seconds + rampSec * (1 - (n / K)), rampPerSec: 50 / procs, name: `p${i}` });
+  const arg = JSON.stringify({ url, viewers: n, seconds, rampPerSec: RAMP / procs, name: `p${i}` });
   const cmd = values.pin ? 'taskset' : process.execPath;
   const argv = values.pin ? ['-c', '1', process.execPath, '--import', 'tsx', clientScript, arg] : ['--import', 'tsx', clientScript, arg];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -41,6 +41,13 @@ export interface PlayerLimits {
   mergeWriteMs: number;
 }
 
+/** A transcoding template (`{stream}_{id}` pulls it); see actors/transcoder/types.ts. */
+export interface TranscodeTemplateConfig {
+  id: string;
+  video?: 'copy' | { codec: 'h264'; profile: 'baseline'; gopMs: number; bitrateKbps?: number };
+  audio: 'copy' | { codec: 'opus'; bitrateKbps: number };
+}
+
 export interface Config {
   host: string;
   workers: number;
@@ -51,6 +58,8 @@ export interface Config {
   players: PlayerLimits;
   limits: { maxConnections: number; ringBytes: number };
   domains: DomainConfig[];
+  /** Templates beside the built-in `rts` and `audio-opus`; a variant stops after idleStopMs without players. */
+  transcode: { templates: TranscodeTemplateConfig[]; idleStopMs: number };
   /** How long a stream's GOP is kept after its publisher leaves, for a quick reconnect. */
   unpublishGraceMs: number;
   nats?: { servers: string; nodeId: string; region?: string };
@@ -80,6 +89,7 @@ export const DEFAULT_CONFIG: Config = {
   players: { maxQueuedBytes: 1024 * 1024, stallTimeoutMs: 15_000, mergeWriteMs: 0 },
   limits: { maxConnections: 20_000, ringBytes: 8 * 1024 * 1024 },
   domains: [],
+  transcode: { templates: [], idleStopMs: 15_000 },
   unpublishGraceMs: 0,
   log: { level: 'info' },
 };
@@ -109,6 +119,7 @@ export function resolveConfig(input: ConfigInput = {}): Config {
     players: { ...d.players, ...input.players },
     limits: { ...d.limits, ...input.limits },
     log: { ...d.log, ...input.log },
+    transcode: { ...d.transcode, ...input.transcode },
     domains: input.domains ?? [],
     nats: input.nats as Config['nats'],
   };

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtmpClient } from '../../transports/rtmp/client.js';
+import { readFlvTags } from '../interop/engine/engine-harness.js';
 import { killTrackedChildren } from '../support/children.js';
 import { decode, publishTestPattern, type RunningFfmpeg } from '../support/ffmpeg.js';
-import { readFlvTags } from '../interop/engine/engine-harness.js';
 import { type NodeProcess, spawnNode } from './support/cluster-nodes.js';
 import { type NatsServerHandle, startNatsServer } from './support/nats-server.js';
 import { waitFor } from './support/wait-for.js';
@@ -20,7 +20,14 @@ let C: NodeProcess;
 const publishers: RunningFfmpeg[] = [];
 
 function publish(node: NodeProcess, name: string): RunningFfmpeg {
-  const p = publishTestPattern({ url: `${node.rtmp}/live/${name}`, seconds: 120, width: 320, height: 240, fps: 25, videoKbps: 300 });
+  const p = publishTestPattern({
+    url: `${node.rtmp}/live/${name}`,
+    seconds: 120,
+    width: 320,
+    height: 240,
+    fps: 25,
+    videoKbps: 300,
+  });
   publishers.push(p);
   return p;
 }
@@ -102,7 +109,9 @@ describe('three nodes over NATS', () => {
       },
       { timeoutMs: 8000, intervalMs: 200 },
     );
-    console.log(`origin killed: B's player ended after ${endMs} ms; entry gone ${Date.now() - killedAt} ms after kill`);
+    console.log(
+      `origin killed: B's player ended after ${endMs} ms; entry gone ${Date.now() - killedAt} ms after kill`,
+    );
 
     publish(C, 'cam');
     await waitFor(() => streamOn(B, KEY, 'C'), { timeoutMs: 10_000, intervalMs: 200 });
@@ -117,14 +126,22 @@ describe('three nodes over NATS', () => {
     let keysAfter = 0;
     let restarted = false;
     let afterRestart = 0;
+    let prevAt = 0;
+    let maxGap = 0;
+    let keyAfterGap = false;
     const playing = readFlvTags(
       `${B.http}/live/cam.flv`,
       (t) => {
         if (t.type !== 9) return undefined;
         video++;
+        if (prevAt > 0 && t.at - prevAt > maxGap) {
+          maxGap = t.at - prevAt;
+          keyAfterGap = t.body[0]! >> 4 === 1;
+        }
+        prevAt = t.at;
         if (restarted) {
           afterRestart++;
-          if ((t.body[0]! >> 4) === 1) keysAfter++;
+          if (t.body[0]! >> 4 === 1) keysAfter++;
         }
         return afterRestart >= 50 ? true : undefined;
       },
@@ -136,8 +153,11 @@ describe('three nodes over NATS', () => {
     restarted = true;
     const r = await playing;
     if (afterRestart < 50) console.log(r, B.log().slice(-3000), C.log().slice(-3000));
-    console.log(`NATS restart: ${afterRestart} video tags (${keysAfter} keyframes) after restart, ${Date.now() - t0} ms`);
+    console.log(
+      `NATS restart: longest gap between video tags ${Math.round(maxGap)} ms, resumed on a keyframe: ${keyAfterGap}; ${afterRestart} video tags (${keysAfter} keyframes) after restart, ${Date.now() - t0} ms`,
+    );
     expect(afterRestart).toBeGreaterThanOrEqual(50);
+    expect(keyAfterGap).toBe(true);
     const v = await B.cluster();
     expect(v.connected).toBe(true);
   }, 30_000);

@@ -16,7 +16,7 @@ export interface HlsEgressConfig {
 }
 
 /** A client counts as an HLS player for this long after its last request. */
-const PLAYER_WINDOW_MS = 30_000;
+const PLAYER_WINDOW_MS = 10_000;
 /** How long a first playlist request waits for the first segment of a (re)started muxer. */
 const FIRST_SEGMENT_WAIT_MS = 10_000;
 
@@ -93,6 +93,11 @@ export class HlsEgress implements WorkerEgress {
       this.start(s);
     }
     const muxer = s.muxer!;
+    // A (re)started muxer has no part yet: hold a first LL-HLS playlist request until it has one.
+    if (req.path.endsWith('/ll.m3u8') && req.query._HLS_msn === undefined) {
+      const until = now + FIRST_SEGMENT_WAIT_MS;
+      while (!muxer.llReady && !muxer.closed && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    }
     const childQuery = new URLSearchParams(
       Object.entries(req.query).filter(([k]) => k === 'auth_key' || k === 'domain'),
     ).toString();

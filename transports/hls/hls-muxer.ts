@@ -532,6 +532,11 @@ export class HlsMuxer {
   }
 
   /** Blocked requests now (for metrics and tests). */
+  /** True once the LL-HLS playlist lists at least one part (a first request should wait for it). */
+  get llReady(): boolean {
+    return this.llSegments.length > 0 || (this.ll.isOpen && this.ll.parts.length > 0);
+  }
+
   get blockedRequests(): number {
     return this.waiters.size;
   }

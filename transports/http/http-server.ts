@@ -341,8 +341,8 @@ export class HttpServer {
       return send(res, r.status, `${r.reason}\n`);
     }
     const stream = ctx.streamKey
-      ? ((kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined) ??
-        (await this.node.findStream(ctx)))
+      ? ((await this.node.findStream(ctx)) ??
+        (kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined))
       : [...this.node.liveStreamsNamed(target.app, target.stream)][0];
     if (!stream) return send(res, 404, `stream /${target.app}/${target.stream} is not published\n`);
     const cacheKey = `${stream.key}#${stream.gen}#${target.rest}`;

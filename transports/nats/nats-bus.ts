@@ -1,7 +1,8 @@
 /**
  * NatsBus: the Bus over NATS core + JetStream KV (the classic `nats` client, v2).
  *
- * - Reconnects forever with exponential back-off (250 ms doubling to 5 s, ±20 % jitter).
+ * - Reconnects forever with back-off: the delay is half the time spent disconnected, from 250 ms
+ *   up to 5 s, ±20 % jitter (so a short outage costs well under a second).
  * - Subscriptions deliver through the same bounded queue as LocalBus (`maxPending`, oldest
  *   dropped and counted in `dropped`); callbacks run straight from the socket reader.
  * - `request` maps the server's no-responders status to NoRespondersError and the client's
@@ -77,20 +78,27 @@ export class NatsBus implements ExtendedBus {
   static async connect(opts: NatsBusConnectOptions): Promise<NatsBus> {
     const base = opts.reconnectDelayMs ?? 250;
     const max = opts.maxReconnectDelayMs ?? 5000;
-    let attempt = 0;
+    // nats.js calls the handler on every turn of its dial loop (also while it waits), not once per
+    // attempt, so a per-call counter backs off far too fast (a 0.5 s outage cost 5 s). The delay
+    // is therefore half the time spent disconnected, between `base` and `max`: attempts come at
+    // roughly geometric intervals from the disconnect on.
+    let since = 0;
     const options: ConnectionOptions = {
       servers: opts.servers,
       maxReconnectAttempts: -1,
       reconnectDelayHandler: () => {
-        const d = Math.min(max, base * 2 ** Math.min(attempt++, 16));
+        const now = Date.now();
+        if (since === 0) since = now;
+        const d = Math.min(max, Math.max(base, (now - since) / 2));
         return d * (0.8 + Math.random() * 0.4);
       },
       timeout: opts.timeoutMs ?? 5000,
       ...(opts.name !== undefined ? { name: opts.name } : {}),
     };
     const nc = await connect(options);
+    since = 0;
     return new NatsBus(nc, opts.logger ?? silentLogger, () => {
-      attempt = 0;
+      since = 0;
     });
   }
 

@@ -32,7 +32,10 @@ export interface ClusterView {
   nodes: { id: string; alive: boolean; players: number; region?: string }[];
   streams: { key: string; origin?: string; players: Record<string, number>; totalPlayers: number }[];
   totalPlayers: number;
-  relays: { origins: { key: string }[]; edges: { key: string; origin: string; lost: number; resyncs: number }[] };
+  relays: {
+    origins: { key: string }[];
+    edges: { key: string; origin: string; lost: number; resyncs: number }[];
+  };
 }
 
 export interface SpawnNodeOptions {
@@ -71,7 +74,11 @@ export async function spawnNode(o: SpawnNodeOptions): Promise<NodeProcess> {
     ...(o.extraArgs ?? []),
   ];
   const proc = track(
-    spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } }),
+    spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...o.env },
+    }),
   );
   let log = '';
   proc.stderr?.setEncoding('utf8');
@@ -82,7 +89,9 @@ export async function spawnNode(o: SpawnNodeOptions): Promise<NodeProcess> {
   proc.stdout?.setEncoding('utf8');
   const ports = await new Promise<{ rtmp: number; http: number }>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`node ${o.id} did not start within ${o.startTimeoutMs ?? 20_000} ms: ${log.slice(-2000)}`));
+      reject(
+        new Error(`node ${o.id} did not start within ${o.startTimeoutMs ?? 20_000} ms: ${log.slice(-2000)}`),
+      );
     }, o.startTimeoutMs ?? 20_000);
     proc.stdout?.on('data', (s: string) => {
       out += s;
@@ -118,7 +127,8 @@ export async function spawnNode(o: SpawnNodeOptions): Promise<NodeProcess> {
     stop: () => killChild(proc, 5000),
     cluster: async () => {
       const res = await fetch(`${http}/api/v1/cluster`, { signal: AbortSignal.timeout(5000) });
-      if (res.status !== 200) throw new Error(`GET /api/v1/cluster on ${o.id}: ${res.status} ${await res.text()}`);
+      if (res.status !== 200)
+        throw new Error(`GET /api/v1/cluster on ${o.id}: ${res.status} ${await res.text()}`);
       return (await res.json()) as ClusterView;
     },
   };

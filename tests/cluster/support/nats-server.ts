@@ -37,18 +37,24 @@ export async function ensureNatsServer(): Promise<NatsServerHandle> {
   return startNatsServer();
 }
 
-/** Starts a private nats-server (`-js`) on a free loopback port. */
-export async function startNatsServer(): Promise<NatsServerHandle> {
+/**
+ * Starts a private nats-server (`-js`) on a free loopback port; with `monitor`, also its HTTP
+ * monitoring endpoint (`-m`, /varz, /connz) on another free port (`monitorUrl`).
+ */
+export async function startNatsServer(opts: { monitor?: boolean } = {}): Promise<NatsServerHandle & { monitorUrl?: string }> {
   const bin = findNatsServerBinary();
   if (bin === undefined) throw new Error(`nats-server is not on PATH: ${INSTALL_HINT}`);
   const port = await freePort();
+  const monitorPort = opts.monitor ? await freePort() : undefined;
   const storeDir = await mkdtemp(join(tmpdir(), 'rts-nats-'));
   const url = `nats://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let stopped = false;
 
   const launch = async (): Promise<void> => {
-    const c = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+    if (monitorPort !== undefined) args.push('-m', String(monitorPort));
+    const c = spawn(bin, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -81,6 +87,7 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
   await launch();
   return {
     url,
+    ...(monitorPort !== undefined ? { monitorUrl: `http://127.0.0.1:${monitorPort}` } : {}),
     owned: true,
     stop: async () => {
       if (stopped) return;
