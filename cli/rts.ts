@@ -63,6 +63,7 @@ async function serve(argv: string[]): Promise<void> {
       nodeId: values['node-id'] ?? `node-${process.pid}`,
       region: values.region,
     };
+  await startTelemetry();
   const level = cfg.log?.level ?? 'info';
   const logger = createLogger(stderrSink, level);
   const node = await createNode({ config: cfg, logger });
@@ -87,6 +88,19 @@ async function serve(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * Starts the OpenTelemetry SDK when the environment asks for an exporter (OTEL_METRICS_EXPORTER,
+ * OTEL_EXPORTER_OTLP_ENDPOINT, …); the engine's instruments are no-ops otherwise.
+ */
+async function startTelemetry(): Promise<void> {
+  const env = process.env;
+  if (!env.OTEL_METRICS_EXPORTER && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) return;
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME ?? 'rts-engine' });
+  sdk.start();
+  process.once('beforeExit', () => void sdk.shutdown());
 }
 
 function sign(argv: string[]): void {

@@ -12,7 +12,7 @@ import { type Logger, silentLogger } from './logging/logger.js';
 import { LiveStream } from './stream/live-stream.js';
 import { RtmpFramePlayer } from './stream/rtmp-frame-player.js';
 import type { StreamPlayer } from './stream/stream-player.js';
-import { ByteMeter, LatencyHistogram, playersGauge } from './telemetry/metrics.js';
+import { ByteMeter, LatencyHistogram, telemetry } from './telemetry/metrics.js';
 import { StreamWorkerPool } from './threads/worker-pool.js';
 import { VariantManager } from './stream/variant-manager.js';
 
@@ -429,14 +429,14 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
         404,
       );
     stream.addPlayer(player);
-    playersGauge.add(1, { protocol: ctx.protocol });
+    telemetry().players.add(1, { protocol: ctx.protocol });
     this.safeEmit('play', ctx);
     let done = false;
     return (reason = 'player left') => {
       if (done) return;
       done = true;
       stream.removePlayer(player);
-      playersGauge.add(-1, { protocol: ctx.protocol });
+      telemetry().players.add(-1, { protocol: ctx.protocol });
       this.meter.add(ctx.domain, ctx.protocol, player.bytesOut);
       this.safeEmit('stop', { ...ctx, reason, bytesOut: player.bytesOut });
     };

@@ -9,7 +9,7 @@ import {
 import { FrameWire } from '../../transports/flv/frame-wire.js';
 import { ProtocolError } from '../errors.js';
 import { type FrameInput, PacketRingWriter } from '../memory/packet-ring.js';
-import { ingestBytes, type LatencyHistogram, serverLatency } from '../telemetry/metrics.js';
+import { type LatencyHistogram, telemetry } from '../telemetry/metrics.js';
 import type { StreamPlayer } from './stream-player.js';
 
 export interface PublisherInfo {
@@ -61,7 +61,7 @@ export class LiveStream {
     if (!input) return undefined;
     this.framesIn++;
     this.bytesIn += body.length;
-    ingestBytes.add(body.length, this.lastAttrs);
+    telemetry().ingestBytes.add(body.length, this.lastAttrs);
     this.guardOverrun(body.length);
     const frame = this.ring.write(input);
     if (this.players.size > 0) {
@@ -89,7 +89,7 @@ export class LiveStream {
   private recordLatency(ingestTime: number): void {
     const ms = performance.timeOrigin + performance.now() - ingestTime;
     this.latency.record(ms);
-    serverLatency.record(ms);
+    telemetry().serverLatency.record(ms);
   }
 
   private toFrameInput(

@@ -1,27 +1,43 @@
 import { metrics } from '@opentelemetry/api';
 
 /**
- * The node's OpenTelemetry instruments. They are no-ops until an SDK is started (the CLI starts
- * @opentelemetry/sdk-node when OTEL_* variables ask for an exporter), so embedding costs nothing.
+ * The node's OpenTelemetry instruments. The metrics API has no proxy: a meter taken before an SDK
+ * registers stays a no-op. So instruments are (re)made from whichever MeterProvider is global when
+ * they are used: no-ops until an SDK is started (the CLI starts @opentelemetry/sdk-node when OTEL_*
+ * variables ask for an exporter; an embedder registers its own), so embedding costs nothing.
  */
-const meter = metrics.getMeter('rts-engine');
+function makeInstruments() {
+  const meter = metrics.getMeter('rts-engine');
+  return {
+    ingestBytes: meter.createCounter('rts.ingest.bytes', {
+      description: 'Bytes received from publishers, per stream',
+      unit: 'By',
+    }),
+    players: meter.createUpDownCounter('rts.players', { description: 'Players connected, per protocol' }),
+    egressBytes: meter.createCounter('rts.egress.bytes', {
+      description: 'Bytes sent to players, per domain and protocol',
+      unit: 'By',
+    }),
+    serverLatency: meter.createHistogram('rts.server_latency', {
+      description: 'Server-added latency: frame received from the publisher to written to the last local player',
+      unit: 'ms',
+      advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500] },
+    }),
+  };
+}
 
-export const ingestBytes = meter.createCounter('rts.ingest.bytes', {
-  description: 'Bytes received from publishers, per stream',
-  unit: 'By',
-});
-export const playersGauge = meter.createUpDownCounter('rts.players', {
-  description: 'Players connected, per protocol',
-});
-export const egressBytes = meter.createCounter('rts.egress.bytes', {
-  description: 'Bytes sent to players, per domain and protocol',
-  unit: 'By',
-});
-export const serverLatency = meter.createHistogram('rts.server_latency', {
-  description: 'Server-added latency: frame received from the publisher to written to the last local player',
-  unit: 'ms',
-  advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500] },
-});
+let provider: unknown;
+let cached: ReturnType<typeof makeInstruments> | undefined;
+
+/** The instruments of the MeterProvider that is global now. */
+export function telemetry(): ReturnType<typeof makeInstruments> {
+  const current = metrics.getMeterProvider();
+  if (!cached || current !== provider) {
+    provider = current;
+    cached = makeInstruments();
+  }
+  return cached;
+}
 
 /** Bytes metered per domain and protocol (the service bills by these). */
 export class ByteMeter {
@@ -30,7 +46,7 @@ export class ByteMeter {
     if (bytes <= 0) return;
     const k = `${domain}\u0000${protocol}`;
     this.totals.set(k, (this.totals.get(k) ?? 0) + bytes);
-    egressBytes.add(bytes, { domain, protocol });
+    telemetry().egressBytes.add(bytes, { domain, protocol });
   }
   snapshot(): { domain: string; protocol: string; bytes: number }[] {
     return [...this.totals].map(([k, bytes]) => {

@@ -130,7 +130,10 @@ export class WhepSession {
         resolve(sdp);
       });
       try {
-        this.pc.setRemoteDescription(offerSdp, 'offer');
+        // Take the DTLS server role (passive): the viewer starts the handshake only once it has
+        // our answer and its fingerprint. With actpass the stack would pick active and start DTLS
+        // as soon as ICE connects, which can be before the viewer has the answer.
+        this.pc.setRemoteDescription(offerSdp.replace(/a=setup:actpass/g, 'a=setup:active'), 'offer');
       } catch (err) {
         clearTimeout(timer);
         reject(

@@ -39,7 +39,8 @@ export interface ClusterView {
 }
 
 export interface SpawnNodeOptions {
-  natsUrl: string;
+  /** Omit for a standalone node (no cluster). */
+  natsUrl?: string;
   id: string;
   region?: string;
   /** Extra fields of the `nats` config (ttlMs, relayIdleMs, cluster…), through a config file. */
@@ -54,10 +55,7 @@ export async function spawnNode(o: SpawnNodeOptions): Promise<NodeProcess> {
     'tsx',
     'cli/rts.ts',
     'serve',
-    '--nats',
-    o.natsUrl,
-    '--node-id',
-    o.id,
+    ...(o.natsUrl ? ['--nats', o.natsUrl, '--node-id', o.id] : []),
     '--host',
     '127.0.0.1',
     '--rtmp-port',
