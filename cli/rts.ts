@@ -96,7 +96,12 @@ async function serve(argv: string[]): Promise<void> {
  */
 async function startTelemetry(): Promise<void> {
   const env = process.env;
-  if (!env.OTEL_METRICS_EXPORTER && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) return;
+  if (
+    !env.OTEL_METRICS_EXPORTER &&
+    !env.OTEL_EXPORTER_OTLP_ENDPOINT &&
+    !env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
+  )
+    return;
   const { NodeSDK } = await import('@opentelemetry/sdk-node');
   const sdk = new NodeSDK({ serviceName: env.OTEL_SERVICE_NAME ?? 'rts-engine' });
   sdk.start();

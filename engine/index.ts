@@ -1,7 +1,15 @@
 /** The public surface of rts-engine: the only import path for embedders. */
-export { makeAuthKey, signUrl, verifyAuthKey } from './access/auth-key.js';
+
+export type { MediaFrame } from '../media/frame/media-frame.js';
 export { AccessPolicy, type PlayProtocol } from './access/access-policy.js';
-export { type Config, type ConfigInput, DEFAULT_CONFIG, type DomainConfig, resolveConfig } from './config/config.js';
+export { makeAuthKey, signUrl, verifyAuthKey } from './access/auth-key.js';
+export {
+  type Config,
+  type ConfigInput,
+  DEFAULT_CONFIG,
+  type DomainConfig,
+  resolveConfig,
+} from './config/config.js';
 export {
   AuthError,
   DomainError,
@@ -23,4 +31,3 @@ export {
   RtsNode,
   type StreamSummary,
 } from './node.js';
-export type { MediaFrame } from '../media/frame/media-frame.js';

@@ -12,9 +12,9 @@ import { type Logger, silentLogger } from './logging/logger.js';
 import { LiveStream } from './stream/live-stream.js';
 import { RtmpFramePlayer } from './stream/rtmp-frame-player.js';
 import type { StreamPlayer } from './stream/stream-player.js';
+import { VariantManager } from './stream/variant-manager.js';
 import { ByteMeter, LatencyHistogram, telemetry } from './telemetry/metrics.js';
 import { StreamWorkerPool } from './threads/worker-pool.js';
-import { VariantManager } from './stream/variant-manager.js';
 
 export interface PublishContext {
   streamKey: string;
@@ -121,7 +121,8 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     this.variants = new VariantManager(
       {
         liveStream: (key) => this.streamsByKey.get(key),
-        openRelayedStream: (key, app, name, domain, origin) => this.openRelayedStream(key, app, name, domain, origin),
+        openRelayedStream: (key, app, name, domain, origin) =>
+          this.openRelayedStream(key, app, name, domain, origin),
         endPublish: (stream, reason) => this.endPublish(stream, reason),
         playersOf: async (key) => {
           const s = await this.stream(key);

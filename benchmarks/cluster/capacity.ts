@@ -28,6 +28,8 @@ const { values } = parseArgs({
   options: {
     points: { type: 'string', default: '150,300,450' },
     seconds: { type: 'string', default: '10' },
+    configs: { type: 'string', default: 'single,cluster' },
+    'show-logs': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -37,7 +39,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outFile = values.out ?? join(here, '..', 'results', 'cluster-capacity.json');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function point(label: string, publishTo: NodeProcess, playOn: NodeProcess[], all: NodeProcess[], n: number, source: LoadedSource) {
+async function point(
+  label: string,
+  publishTo: NodeProcess,
+  playOn: NodeProcess[],
+  all: NodeProcess[],
+  n: number,
+  source: LoadedSource,
+) {
   const name = `cap-${label}-${n}`;
   const pools = playOn.map(
     (node, i) =>
@@ -112,16 +121,22 @@ async function main(): Promise<void> {
   const results: unknown[] = [];
   const nats = await startNatsServer();
   try {
-    const single = await spawnNode({ id: 'solo' });
+    const configs = values.configs.split(',');
+    const single = configs.includes('single') ? await spawnNode({ id: 'solo' }) : undefined;
+    if (single)
+      try {
+        for (const n of points) results.push(await point('single', single, [single], [single], n, source));
+      } finally {
+        await single.stop();
+      }
+    const nodes = !configs.includes('cluster')
+      ? []
+      : await Promise.all(['A', 'B', 'C'].map((id) => spawnNode({ natsUrl: nats.url, id })));
     try {
-      for (const n of points) results.push(await point('single', single, [single], [single], n, source));
+      for (const n of points)
+        if (nodes.length) results.push(await point('cluster', nodes[0]!, nodes, nodes, n, source));
     } finally {
-      await single.stop();
-    }
-    const nodes = await Promise.all(['A', 'B', 'C'].map((id) => spawnNode({ natsUrl: nats.url, id })));
-    try {
-      for (const n of points) results.push(await point('cluster', nodes[0]!, nodes, nodes, n, source));
-    } finally {
+      if (values['show-logs']) for (const x of nodes) console.error(`---- ${x.id}\n${x.log().split("\n").filter((l) => !l.includes(`"info"`) || l.includes("relay")).join("\n").slice(-6000)}`);
       await Promise.all(nodes.map((x) => x.stop()));
     }
   } finally {

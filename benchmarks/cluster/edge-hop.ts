@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawnNode, type NodeProcess } from '../../tests/cluster/support/cluster-nodes.js';
+import { type NodeProcess, spawnNode } from '../../tests/cluster/support/cluster-nodes.js';
 import { startNatsServer } from '../../tests/cluster/support/nats-server.js';
 import { killTrackedChildren } from '../../tests/support/children.js';
 import { HttpFlvReader } from '../load/flv-reader.js';
@@ -74,7 +74,12 @@ async function main(): Promise<void> {
     const toA: number[] = [];
     let measuring = false;
     const open = (url: string, onTag: (key: number) => void): Promise<HttpFlvReader> =>
-      HttpFlvReader.open(url, (type, ts) => onTag(tagKey(type, ts)), 10_000, () => {}).then((r) => {
+      HttpFlvReader.open(
+        url,
+        (type, ts) => onTag(tagKey(type, ts)),
+        10_000,
+        () => {},
+      ).then((r) => {
         readers.push(r);
         return r;
       });
@@ -121,16 +126,26 @@ async function main(): Promise<void> {
         playersOnEdge: players,
         seconds: Math.round(secs * 10) / 10,
         streamKbps: Math.round((streamBytes * 8) / secs / 1000),
-        edgeHopMs: { p50: pct(hop, 50), p90: pct(hop, 90), p99: pct(hop, 99), max: pct(hop, 100), samples: hop.length },
+        edgeHopMs: {
+          p50: pct(hop, 50),
+          p90: pct(hop, 90),
+          p99: pct(hop, 99),
+          max: pct(hop, 100),
+          samples: hop.length,
+        },
         publishToOriginPlayerMs: { p50: pct(toA, 50), p99: pct(toA, 99) },
         publishToEdgePlayerMs: { p50: pct(toB, 50), p99: pct(toB, 99) },
         natsToEdge: {
           payloadBytes: toEdge,
           msgs: toEdgeMsgs,
           ratioToStream: Math.round((toEdge / streamBytes) * 10000) / 10000,
-          withProtocolLinesRatio: Math.round(((toEdge + toEdgeMsgs * protoPerMsg) / streamBytes) * 10000) / 10000,
+          withProtocolLinesRatio:
+            Math.round(((toEdge + toEdgeMsgs * protoPerMsg) / streamBytes) * 10000) / 10000,
         },
-        natsFromOrigin: { payloadBytes: fromOrigin, ratioToStream: Math.round((fromOrigin / streamBytes) * 10000) / 10000 },
+        natsFromOrigin: {
+          payloadBytes: fromOrigin,
+          ratioToStream: Math.round((fromOrigin / streamBytes) * 10000) / 10000,
+        },
       };
       console.log(JSON.stringify(r));
       return r;

@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SOURCE, ensureSourceFile, type LoadedSource, loadSource } from './media-source.js';
+import type { PlayerClient } from './player-messages.js';
 import { makeRecord, ratiosTable, resultsTable, writeRecord } from './report.js';
 import { type PointResult, runPoint } from './run-point.js';
 import {
@@ -43,6 +44,8 @@ options:
   --warmup S                 seconds between the last connect and the window (default 3)
   --no-pin                   do not pin with taskset (default: server on CPU 0, clients on CPU 1)
   --server-cpus LIST --client-cpus LIST   taskset CPU lists (default 0 and 1)
+  --client light|full        light: raw sockets, one shared read buffer, media never copied (default);
+                             full: our RtmpClient / node:http per player (costs the client ~3x more)
   --out DIR                  where the JSON goes (default benchmarks/results)
 compare mode:
   --servers rts,nms,nginx    servers to run (nginx-rtmp only when installed; RTMP only)
@@ -61,6 +64,7 @@ export interface CurveOptions {
   pin: boolean;
   serverCpus: string;
   clientCpus: string;
+  client: PlayerClient;
   log: (line: string) => void;
 }
 
@@ -82,6 +86,11 @@ function parseProtocols(v: string): ('rtmp' | 'flv')[] {
   const out = v.split(',').map((s) => s.trim());
   for (const p of out) if (p !== 'rtmp' && p !== 'flv') throw new Error(`--protocol: unknown ${p} (rtmp or flv)`);
   return out as ('rtmp' | 'flv')[];
+}
+
+function parseClient(v: string): PlayerClient {
+  if (v !== 'light' && v !== 'full') throw new Error('--client must be light or full');
+  return v;
 }
 
 function tasksetWorks(): boolean {
@@ -146,6 +155,7 @@ async function point(
     leadMs: 1500,
     warmupMs: o.warmupMs,
     concurrency: 25,
+    client: o.client,
     log: o.log,
   });
   const l = r.latencyMs;
@@ -259,6 +269,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
       'no-pin': { type: 'boolean', default: false },
       'server-cpus': { type: 'string', default: '0' },
       'client-cpus': { type: 'string', default: '1' },
+      client: { type: 'string', default: 'light' },
       out: { type: 'string' },
       compare: { type: 'boolean', default: false },
       servers: { type: 'string', default: 'rts,nms,nginx' },
@@ -285,6 +296,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     pin,
     serverCpus: values['server-cpus'] ?? '0',
     clientCpus: values['client-cpus'] ?? '1',
+    client: parseClient(values.client ?? 'light'),
     log: (line) => console.log(line),
   };
   if (pin) pinSelf(curve.clientCpus);

@@ -1,5 +1,7 @@
 import type { HistogramJson } from './histogram.js';
 
+export type PlayerClient = 'light' | 'full';
+
 /** Parent → player process. */
 export type ToPlayers =
   | {
@@ -12,6 +14,11 @@ export type ToPlayers =
       /** Sample every Nth tag per player (video keyframes are always sampled). */
       sampleEvery: number;
       connectTimeoutMs: number;
+      /**
+       * 'light': raw sockets reading into one shared buffer, media never copied (LightRtmpPlayer,
+       * RawHttpFlvReader); 'full': RtmpClient / node:http (what an application would use).
+       */
+      client: PlayerClient;
     }
   | { t: 'sent'; keys: number[]; times: number[] }
   | { t: 'measure' }

@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { LatencyHistogram } from './histogram.js';
-import type { FromPlayers, PlayerProcessResult, ToPlayers } from './player-messages.js';
+import type { FromPlayers, PlayerClient, PlayerProcessResult, ToPlayers } from './player-messages.js';
 
 export interface PoolOptions {
   protocol: 'rtmp' | 'flv';
@@ -17,6 +17,8 @@ export interface PoolOptions {
   sampleEvery: number;
   concurrency: number;
   connectTimeoutMs: number;
+  /** Default 'light'. */
+  client?: PlayerClient;
 }
 
 export interface PoolResult extends Omit<PlayerProcessResult, 'latency'> {
@@ -60,6 +62,8 @@ export class PlayerPool {
     const { script, execArgv } = nodeArgsFor(new URL(`./player-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
     for (let i = 0; i < n; i++) {
       const { cmd, args } = pinnedCommand(o.cpus, [...execArgv, script]);
+      const prof = process.env.RTS_BENCH_PLAYER_PROF;
+      if (prof) args.splice(args.indexOf(script), 0, '--cpu-prof', '--cpu-prof-dir', prof);
       const proc = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
       const child: Child = {
         proc,
@@ -88,6 +92,7 @@ export class PlayerPool {
           concurrency: o.concurrency,
           sampleEvery: o.sampleEvery,
           connectTimeoutMs: o.connectTimeoutMs,
+          client: o.client ?? 'light',
         });
         return p;
       }),

@@ -8,6 +8,8 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { RtmpClient } from '../../transports/rtmp/client.js';
 import { isVideoKeyframe } from './flv-tag-scanner.js';
 import { HttpFlvReader } from './flv-reader.js';
+import { RawHttpFlvReader } from './raw-flv-reader.js';
+import { LightRtmpPlayer } from './rtmp-light-player.js';
 import { LatencyHistogram } from './histogram.js';
 import type { FromPlayers, PlayerProcessResult, ToPlayers } from './player-messages.js';
 import { tagKey } from './tag-key.js';
@@ -55,9 +57,8 @@ let bytesAtWindowStart = 0;
 const errors: string[] = [];
 const LOOP_RESOLUTION_MS = 10;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-let protocol: 'rtmp' | 'flv' = 'rtmp';
-const flvReaders: HttpFlvReader[] = [];
-const rtmpClients: RtmpClient[] = [];
+/** Byte counters of every connection. */
+const counters: { readonly bytes: number }[] = [];
 
 function noteError(msg: string): void {
   if (errors.length < 5 && !errors.includes(msg)) errors.push(msg);
@@ -103,7 +104,11 @@ function newPlayer(): Player {
 async function connectRtmp(url: string, p: Player, sampleEvery: number, timeoutMs: number): Promise<void> {
   const c = await RtmpClient.connect(url, { timeoutMs });
   p.close = () => c.close();
-  rtmpClients.push(c);
+  counters.push({
+    get bytes() {
+      return c.bytesReceived;
+    },
+  });
   c.on('media', (m) => {
     if (m.typeId === 18) return;
     onTag(p, m.typeId, m.timestamp, m.typeId === 9 && isVideoKeyframe(m.payload[0]), sampleEvery);
@@ -129,11 +134,53 @@ async function connectFlv(url: string, p: Player, sampleEvery: number, timeoutMs
     },
   );
   p.close = () => r.close();
-  flvReaders.push(r);
+  counters.push({
+    get bytes() {
+      return r.scanner.bytes;
+    },
+  });
+}
+
+async function connectLightRtmp(url: string, p: Player, sampleEvery: number, timeoutMs: number): Promise<void> {
+  const c = await LightRtmpPlayer.open(
+    url,
+    (typeId, ts, _len, b0) => onTag(p, typeId, ts, typeId === 9 && isVideoKeyframe(b0), sampleEvery),
+    timeoutMs,
+    (err) => {
+      if (p.closedAt === 0) p.closedAt = now();
+      if (err && measuring) noteError(`rtmp player closed: ${err.message}`);
+    },
+  );
+  p.close = () => c.close();
+  counters.push({
+    get bytes() {
+      return c.bytesReceived;
+    },
+  });
+}
+
+async function connectRawFlv(url: string, p: Player, sampleEvery: number, timeoutMs: number): Promise<void> {
+  const r = await RawHttpFlvReader.open(
+    url,
+    (type, ts, _size, b0) => {
+      if (type === 18) return;
+      onTag(p, type, ts, type === 9 && isVideoKeyframe(b0), sampleEvery);
+    },
+    timeoutMs,
+    (err) => {
+      if (p.closedAt === 0) p.closedAt = now();
+      if (err && measuring) noteError(`flv player closed: ${err.message}`);
+    },
+  );
+  p.close = () => r.close();
+  counters.push({
+    get bytes() {
+      return r.bytes;
+    },
+  });
 }
 
 async function start(msg: Extract<ToPlayers, { t: 'start' }>): Promise<void> {
-  protocol = msg.protocol;
   let next = 0;
   let failed = 0;
   const worker = async (): Promise<void> => {
@@ -142,8 +189,15 @@ async function start(msg: Extract<ToPlayers, { t: 'start' }>): Promise<void> {
       const p = newPlayer();
       players.push(p);
       try {
-        if (msg.protocol === 'rtmp') await connectRtmp(msg.url, p, msg.sampleEvery, msg.connectTimeoutMs);
-        else await connectFlv(msg.url, p, msg.sampleEvery, msg.connectTimeoutMs);
+        const connectOne =
+          msg.protocol === 'rtmp'
+            ? msg.client === 'light'
+              ? connectLightRtmp
+              : connectRtmp
+            : msg.client === 'light'
+              ? connectRawFlv
+              : connectFlv;
+        await connectOne(msg.url, p, msg.sampleEvery, msg.connectTimeoutMs);
         p.connected = true;
       } catch (err) {
         failed++;
@@ -187,8 +241,7 @@ function resolvePending(final: boolean): void {
 
 function totalBytes(): number {
   let b = 0;
-  if (protocol === 'rtmp') for (const c of rtmpClients) b += c.bytesReceived;
-  else for (const r of flvReaders) b += r.scanner.bytes;
+  for (const c of counters) b += c.bytes;
   return b;
 }
 

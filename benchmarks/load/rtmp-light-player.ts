@@ -78,6 +78,11 @@ export class LightRtmpPlayer {
     });
   }
 
+  /** Message stream id from createStream (0 before). */
+  get streamId(): number {
+    return this.#streamId;
+  }
+
   get bytesReceived(): number {
     return this.#scanner.bytesReceived;
   }

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedSource } from './media-source.js';
+import type { PlayerClient } from './player-messages.js';
 import { PlayerPool } from './player-pool.js';
 import { ProcSampler, type ProcSummary } from './proc-sampler.js';
 import { LoopPublisher, type PublisherStats } from './publisher.js';
@@ -25,6 +26,7 @@ export interface PointOptions {
   /** After every player connected, before the window opens. */
   warmupMs: number;
   concurrency: number;
+  client: PlayerClient;
   log: (line: string) => void;
 }
 
@@ -50,7 +52,7 @@ export interface PointResult {
   };
   /** Media delivered to all players in the window (Mbit/s). */
   deliveredMbps: number;
-  clients: { processes: number; cpuPercent: number; loopDelayP99Ms: number };
+  clients: { kind: PlayerClient; processes: number; cpuPercent: number; loopDelayP99Ms: number };
   publisher: PublisherStats;
   errors: string[];
 }
@@ -65,6 +67,7 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
     sampleEvery: o.sampleEvery,
     concurrency: o.concurrency,
     connectTimeoutMs: 10_000,
+    client: o.client,
   });
   const publisher = new LoopPublisher({ url: o.publishUrl, source: o.source, onSent: (k, t) => pool.sent(k, t) });
   let sampler: ProcSampler | undefined;
@@ -111,7 +114,7 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
         maxBehindMs: r.maxBehindMs,
       },
       deliveredMbps: (r.bytes * 8) / o.seconds / 1e6,
-      clients: { processes: r.processes, cpuPercent: r.cpuPercent, loopDelayP99Ms: r.loopDelayP99Ms },
+      clients: { kind: o.client, processes: r.processes, cpuPercent: r.cpuPercent, loopDelayP99Ms: r.loopDelayP99Ms },
       publisher: { ...publisher.stats },
       errors: r.errors,
     };

@@ -256,8 +256,6 @@ rtmp {
     chunk_size 4096;
     application live {
       live on;
-      # Absolute timestamps: without it each player's timeline is rebased to 0 at its join.
-      atc on;
       record off;
       wait_key on;
     }

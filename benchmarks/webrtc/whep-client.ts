@@ -76,7 +76,7 @@ export class WhepViewerClient {
   private seenAudio = new Set<number>();
 
   constructor(readonly name = 'viewer') {
-    this.pc = new ndc.PeerConnection(name, { iceServers: [], bindAddress: '127.0.0.1', ...(process.env.CPR ? { portRangeBegin: 50000, portRangeEnd: 60000 } : {}) });
+    this.pc = new ndc.PeerConnection(name, { iceServers: [], bindAddress: '127.0.0.1' });
     const v = new ndc.Video('0', 'RecvOnly');
     v.addH264Codec(102, 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1');
     this.vTrack = this.pc.addTrack(v);
@@ -86,7 +86,6 @@ export class WhepViewerClient {
     this.vTrack.onMessage((m) => this.onMessage(m, this.video, this.seenVideo, true));
     this.aTrack.onMessage((m) => this.onMessage(m, this.audio, this.seenAudio, false));
     this.pc.onStateChange((s) => {
-      if (process.env.WHEP_CLIENT_DEBUG) process.stderr.write(`${name} state ${s} at ${performance.now().toFixed(0)}\n`);
       this.state = s;
       if (s === 'connected') this.connectedAt ??= performance.now();
     });
@@ -109,16 +108,10 @@ export class WhepViewerClient {
         resolve(this.pc.localDescription()!.sdp);
       }
     });
-    if (process.env.WHEP_CLIENT_DEBUG) {
-      process.stderr.write(`${this.name} offer cand ${[...offer.matchAll(/a=candidate:\S+ \d \S+ \d+ (\S+) (\d+)/g)].map((m) => `${m[1]}:${m[2]}`).join(',')}\n`);
-    }
     const res = await post(offer);
     this.status = res.status;
     this.location = res.location;
     if (res.status !== 201) return res.status;
-    if (process.env.WHEP_CLIENT_DEBUG) {
-      process.stderr.write(`${this.name} answer ${/a=fingerprint:(.*)/.exec(res.answer)?.[1]?.slice(8, 40)} ufrag ${/a=ice-ufrag:(.*)/.exec(res.answer)?.[1]}\n`);
-    }
     try {
       this.pc.setRemoteDescription(res.answer, 'answer');
     } catch (err) {

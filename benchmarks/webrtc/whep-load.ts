@@ -166,6 +166,7 @@ const report = {
     audioPackets: sum('audioPackets'),
     videoLostAtEnd: sum('videoLostAtEnd'),
     nacksSent: sum('nacksSent'),
+    connectRetries: sum('connectRetries'),
     duplicates: sum('duplicates'),
     ttffMs: results.map((r) => r.ttffMs),
     failures: results.flatMap((r) => (r.failures as string[]) ?? []),

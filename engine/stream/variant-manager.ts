@@ -1,4 +1,9 @@
-import { BUILTIN_TEMPLATES, parseVariantStreamName, Transcoder, type TranscodeTemplate } from '../../actors/transcoder/index.js';
+import {
+  BUILTIN_TEMPLATES,
+  parseVariantStreamName,
+  Transcoder,
+  type TranscodeTemplate,
+} from '../../actors/transcoder/index.js';
 import type { MediaFrame } from '../../media/frame/media-frame.js';
 import type { FrameWire } from '../../transports/flv/frame-wire.js';
 import type { Logger } from '../logging/logger.js';
@@ -94,7 +99,13 @@ export class VariantManager {
   }
 
   private start(source: LiveStream, template: TranscodeTemplate, key: string, name: string): LiveStream {
-    const stream = this.host.openRelayedStream(key, source.app, name, source.domain, `transcoder:${template.id}`);
+    const stream = this.host.openRelayedStream(
+      key,
+      source.app,
+      name,
+      source.domain,
+      `transcoder:${template.id}`,
+    );
     (stream.publisher as { protocol: string }).protocol = 'transcoder';
     const transcoder = new Transcoder({ template, logger: this.logger.child(`transcoder[${key}]`) });
     transcoder.on('frame', (f) => {
@@ -104,9 +115,13 @@ export class VariantManager {
         this.logger.warn('transcoder frame dropped', { stream: key, error: String(err) });
       }
     });
-    transcoder.on('restart', (r) => this.logger.warn('transcoder restarted', { stream: key, attempt: r.attempt, exitCode: r.exitCode }));
+    transcoder.on('restart', (r) =>
+      this.logger.warn('transcoder restarted', { stream: key, attempt: r.attempt, exitCode: r.exitCode }),
+    );
     transcoder.on('error', (e) => this.logger.error('transcoder failed', { stream: key, error: e.message }));
-    const tap = new TranscoderTap(`transcode-${key}`, transcoder, (reason) => this.stop(key, `source ended: ${reason}`));
+    const tap = new TranscoderTap(`transcode-${key}`, transcoder, (reason) =>
+      this.stop(key, `source ended: ${reason}`),
+    );
     const v: Variant = { key, source, stream, transcoder, tap, idleSince: Date.now() };
     this.variants.set(key, v);
     transcoder.start();

@@ -19,7 +19,8 @@ function makeInstruments() {
       unit: 'By',
     }),
     serverLatency: meter.createHistogram('rts.server_latency', {
-      description: 'Server-added latency: frame received from the publisher to written to the last local player',
+      description:
+        'Server-added latency: frame received from the publisher to written to the last local player',
       unit: 'ms',
       advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500] },
     }),

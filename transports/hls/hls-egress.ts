@@ -96,7 +96,8 @@ export class HlsEgress implements WorkerEgress {
     // A (re)started muxer has no part yet: hold a first LL-HLS playlist request until it has one.
     if (req.path.endsWith('/ll.m3u8') && req.query._HLS_msn === undefined) {
       const until = now + FIRST_SEGMENT_WAIT_MS;
-      while (!muxer.llReady && !muxer.closed && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      while (!muxer.llReady && !muxer.closed && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
     }
     const childQuery = new URLSearchParams(
       Object.entries(req.query).filter(([k]) => k === 'auth_key' || k === 'domain'),

@@ -7,6 +7,20 @@ import { type ChosenCodec, readTransportParams } from './sdp.js';
 import type { StreamFanout } from './stream-fanout.js';
 import type { WhepSessionStats } from './types.js';
 
+/**
+ * The offer as handed to the stack, made to behave like an ICE-lite server:
+ * - its candidates are removed, so the stack sends no early connectivity checks to a viewer that
+ *   does not have our answer yet; it learns the viewer's address from the viewer's own checks
+ *   (peer-reflexive), which is all a server on a public or announced address needs;
+ * - `actpass` becomes `active`, so we take the DTLS server role and the viewer starts the
+ *   handshake only once it holds our answer and fingerprint.
+ */
+export function stackOffer(offerSdp: string): string {
+  return offerSdp
+    .replace(/^a=(candidate|end-of-candidates)[^\r\n]*\r?\n/gm, '')
+    .replace(/a=setup:actpass/g, 'a=setup:active');
+}
+
 /** How long the stack may take to produce its local description. */
 const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 
@@ -130,10 +144,7 @@ export class WhepSession {
         resolve(sdp);
       });
       try {
-        // Take the DTLS server role (passive): the viewer starts the handshake only once it has
-        // our answer and its fingerprint. With actpass the stack would pick active and start DTLS
-        // as soon as ICE connects, which can be before the viewer has the answer.
-        this.pc.setRemoteDescription(offerSdp.replace(/a=setup:actpass/g, 'a=setup:active'), 'offer');
+        this.pc.setRemoteDescription(stackOffer(offerSdp), 'offer');
       } catch (err) {
         clearTimeout(timer);
         reject(

@@ -1,8 +1,19 @@
 import { metrics } from '@opentelemetry/api';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtsNode } from '../../../engine/node.js';
-import { type FilePublisher, publishFrames, readFlvTags, startNode, testFrames } from '../../interop/engine/engine-harness.js';
+import {
+  type FilePublisher,
+  publishFrames,
+  readFlvTags,
+  startNode,
+  testFrames,
+} from '../../interop/engine/engine-harness.js';
 
 describe('OpenTelemetry instruments', () => {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -27,7 +38,9 @@ describe('OpenTelemetry instruments', () => {
     const all = exporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
     const byName = new Map(all.map((m) => [m.descriptor.name, m]));
     const ingest = byName.get('rts.ingest.bytes');
-    expect(ingest?.dataPoints.find((d) => d.attributes.stream === '_/live/m')?.value as number).toBeGreaterThan(10_000);
+    expect(
+      ingest?.dataPoints.find((d) => d.attributes.stream === '_/live/m')?.value as number,
+    ).toBeGreaterThan(10_000);
     const latency = byName.get('rts.server_latency');
     const hist = latency?.dataPoints[0]?.value as { count: number };
     expect(hist.count).toBeGreaterThan(20);

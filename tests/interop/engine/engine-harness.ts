@@ -61,7 +61,12 @@ export interface FilePublisher {
 }
 
 /** Publishes test frames over RTMP with our client, in real time, looping. */
-export async function publishFrames(url: string, frames: MediaFrame[], loops = 100, speed = 1): Promise<FilePublisher> {
+export async function publishFrames(
+  url: string,
+  frames: MediaFrame[],
+  loops = 100,
+  speed = 1,
+): Promise<FilePublisher> {
   const client = await RtmpClient.connect(url, { timeoutMs: 5000 });
   await client.publish();
   const replay = replayFrames(

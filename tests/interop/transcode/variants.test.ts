@@ -11,8 +11,18 @@ describe('transcoded variants {stream}_{templateId}', () => {
   beforeAll(async () => {
     node = await startNode({ transcode: { templates: [], idleStopMs: 1500 } });
     // High profile with B-frames and a 2 s GOP: not playable over RTS as it is
-    pub = publishTestPattern({ url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/v`, seconds: 60, width: 320, height: 240, bframes: 2, gop: 50 });
-    await waitFor(async () => ((await node.streams()).length === 1 ? true : undefined), { timeoutMs: 10_000, what: 'stream' });
+    pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/v`,
+      seconds: 60,
+      width: 320,
+      height: 240,
+      bframes: 2,
+      gop: 50,
+    });
+    await waitFor(async () => ((await node.streams()).length === 1 ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'stream',
+    });
   }, 20_000);
   afterAll(async () => {
     await pub?.stop();
@@ -22,7 +32,11 @@ describe('transcoded variants {stream}_{templateId}', () => {
 
   it('pulling {stream}_rts starts one transcoder: H.264 baseline, no B-frames, 1 s GOP, Opus', async () => {
     let tags = 0;
-    const r = await readFlvTags(`http://127.0.0.1:${node.ports.http}/live/v_rts.flv`, () => ++tags > 150, 20_000);
+    const r = await readFlvTags(
+      `http://127.0.0.1:${node.ports.http}/live/v_rts.flv`,
+      () => ++tags > 150,
+      20_000,
+    );
     expect(r.status).toBe(200);
     expect(node.variants.running).toEqual(['_/live/v_rts']);
     const s = await waitFor(
@@ -50,6 +64,9 @@ describe('transcoded variants {stream}_{templateId}', () => {
     expect(d.errors).toEqual([]);
     expect(d.frames).toBeGreaterThan(30);
     expect(d.audioCodec).toMatch(/opus/);
-    await waitFor(() => (node.variants.running.length === 0 ? true : undefined), { timeoutMs: 40_000, what: 'variant stopped when idle' });
+    await waitFor(() => (node.variants.running.length === 0 ? true : undefined), {
+      timeoutMs: 40_000,
+      what: 'variant stopped when idle',
+    });
   }, 80_000);
 });
