@@ -160,7 +160,7 @@ async function point(
   });
   const l = r.latencyMs;
   o.log(
-    `  cpu ${r.server_proc ? r.server_proc.cpuPercent.toFixed(0) : '-'} %, rss ${r.server_proc ? (r.server_proc.rssMaxBytes / 2 ** 20).toFixed(0) : '-'} MB, latency p50/p99/max ${l.p50.toFixed(1)}/${l.p99.toFixed(1)}/${l.max.toFixed(0)} ms (${l.samples} samples${r.unmatchedSamples ? `, ${r.unmatchedSamples} unmatched` : ''}), real time ${r.realtime.ok}/${r.connected}, client cpu ${r.clients.cpuPercent.toFixed(0)} %`,
+    `  cpu ${r.server_proc ? r.server_proc.cpuPercent.toFixed(0) : '-'} %, rss ${r.server_proc ? (r.server_proc.rssMaxBytes / 2 ** 20).toFixed(0) : '-'} MB, latency p50/p99/max ${l.p50.toFixed(1)}/${l.p99.toFixed(1)}/${l.max.toFixed(0)} ms (${l.samples} samples${r.unmatchedSamples ? `, ${r.unmatchedSamples} unmatched` : ''}), real time ${r.realtime.ok}/${r.connected}, client cpu ${r.clients.cpuPercent.toFixed(0)} %, other load on the machine ${r.machine.otherPercent.toFixed(0)} %`,
   );
   return r;
 }

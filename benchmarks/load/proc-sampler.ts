@@ -97,3 +97,30 @@ export class ProcSampler {
     };
   }
 }
+
+/** Busy and total jiffies of the whole machine (first line of /proc/stat), or undefined. */
+export function readMachineJiffies(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.reduce((a, b) => a + b, 0);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Machine CPU busy over a window, in % of one core (200 % = both cores of a 2-core machine). */
+export class MachineLoad {
+  readonly #start = readMachineJiffies();
+  readonly #cores: number;
+  constructor(cores: number) {
+    this.#cores = cores;
+  }
+  stop(): number {
+    const end = readMachineJiffies();
+    if (!this.#start || !end || end.total === this.#start.total) return Number.NaN;
+    return ((end.busy - this.#start.busy) / (end.total - this.#start.total)) * 100 * this.#cores;
+  }
+}

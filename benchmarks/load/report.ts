@@ -16,7 +16,7 @@ function table(header: string[], rows: string[][]): string {
 
 export function resultsTable(results: PointResult[]): string {
   return table(
-    ['server', 'proto', 'players', 'conn', 'CPU %', 'peak %', 'RSS MB', 'p50 ms', 'p99 ms', 'max ms', 'real time', 'gaps', 'Mbit/s out', 'client CPU %', 'client lag p99'],
+    ['server', 'proto', 'players', 'conn', 'CPU %', 'peak %', 'RSS MB', 'p50 ms', 'p99 ms', 'max ms', 'real time', 'gaps', 'Mbit/s out', 'client CPU %', 'client lag p99', 'other CPU %'],
     results.map((r) => [
       r.server,
       r.protocol,
@@ -33,6 +33,7 @@ export function resultsTable(results: PointResult[]): string {
       f0(r.deliveredMbps),
       f0(r.clients.cpuPercent),
       f1(r.clients.loopDelayP99Ms),
+      f0(r.machine.otherPercent),
     ]),
   );
 }

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedSource } from './media-source.js';
 import type { PlayerClient } from './player-messages.js';
 import { PlayerPool } from './player-pool.js';
-import { ProcSampler, type ProcSummary } from './proc-sampler.js';
+import { cpus, loadavg } from 'node:os';
+import { MachineLoad, ProcSampler, type ProcSummary } from './proc-sampler.js';
 import { LoopPublisher, type PublisherStats } from './publisher.js';
 
 export interface PointOptions {
@@ -54,6 +55,11 @@ export interface PointResult {
   deliveredMbps: number;
   clients: { kind: PlayerClient; processes: number; cpuPercent: number; loopDelayP99Ms: number };
   publisher: PublisherStats;
+  /**
+   * The machine during the window: all CPU busy (% of one core, summed over cores), and what was
+   * not ours (busy − server − clients): other work on a shared machine skews the figures.
+   */
+  machine: { busyPercent: number; otherPercent: number; loadAvg1mStart: number; loadAvg1mEnd: number };
   errors: string[];
 }
 
@@ -83,6 +89,8 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
       sampler = new ProcSampler(o.serverPid);
       sampler.start(1000);
     }
+    const loadStart = loadavg()[0];
+    const machine = new MachineLoad(cpus().length);
     pool.measure();
     // Bounded wait that notices a dead publisher.
     const end = Date.now() + o.seconds * 1000;
@@ -92,6 +100,7 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
     }
     const procSummary = sampler?.stop();
     sampler = undefined;
+    const busy = machine.stop();
     const r = await pool.collect();
     const h = r.latency;
     return {
@@ -116,6 +125,12 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
       deliveredMbps: (r.bytes * 8) / o.seconds / 1e6,
       clients: { kind: o.client, processes: r.processes, cpuPercent: r.cpuPercent, loopDelayP99Ms: r.loopDelayP99Ms },
       publisher: { ...publisher.stats },
+      machine: {
+        busyPercent: busy,
+        otherPercent: busy - (procSummary?.cpuPercent ?? 0) - r.cpuPercent,
+        loadAvg1mStart: loadStart,
+        loadAvg1mEnd: loadavg()[0],
+      },
       errors: r.errors,
     };
   } finally {

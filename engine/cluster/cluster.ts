@@ -36,7 +36,7 @@ export interface ClusterOptions {
   region?: string;
   /** Cluster name: scopes subjects and the directory bucket. Default `default`. */
   cluster?: string;
-  /** Directory entry lifetime without heartbeat (heartbeat every ttl/3). Default 3000 ms. */
+  /** Directory entry lifetime without heartbeat (heartbeat every ttl/3). Default 5000 ms. */
   ttlMs?: number;
   /** An edge's relayed stream closes this long after its last player left. Default 5000 ms. */
   relayIdleMs?: number;
@@ -139,7 +139,6 @@ export class ClusterMember {
   readonly #address: string;
   readonly #startedAt = Date.now();
   #directory!: StreamDirectory<DirectoryInfo>;
-  #dirWatch?: { stop(): void };
   #statsSub?: BusSubscription;
   #timers: NodeJS.Timeout[] = [];
   #origins = new Map<string, OriginRelay>();
@@ -147,8 +146,10 @@ export class ClusterMember {
   #pulls = new Map<string, Promise<boolean>>();
   /** Local publishes accepted while the claim could not be made (fail open); retried. */
   #unclaimed = new Map<string, { ctx: PublishContext; stream: LiveStream; warned: boolean }>();
-  #nodes = new Map<string, NodeStats>();
+  /** Latest stats per node, with the local time it arrived (liveness never trusts remote clocks). */
+  #nodes = new Map<string, NodeStats & { seenAt: number }>();
   #connected = true;
+  #connectedSince = Date.now();
   #closed = false;
   /** Totals for stats and logs (aggregated, never per frame). */
   framesLost = 0;
@@ -193,12 +194,11 @@ export class ClusterMember {
         });
       },
     });
-    this.#watchDirectory();
     this.#statsSub = this.#bus.subscribe(`${this.prefix}.node.stats`, {
       callback: (m) => {
         try {
           const s = decodeMessage<NodeStats>(m.data);
-          if (typeof s?.id === 'string') this.#nodes.set(s.id, s);
+          if (typeof s?.id === 'string') this.#nodes.set(s.id, { ...s, seenAt: Date.now() });
         } catch (err) {
           this.#logger.debug('bad stats message', { err: String(err) });
         }
@@ -501,12 +501,20 @@ export class ClusterMember {
           continue;
         }
       }
-      if (now - edge.lastFrameAt > this.#opts.ttlMs && this.#connected) this.#confirmOrigin(edge);
+      if (this.#connected && (this.#originSilent(edge.origin) || now - edge.lastFrameAt > this.#opts.ttlMs)) {
+        this.#confirmOrigin(edge);
+      }
     }
   }
 
+  /** No membership message from this node for 2.5 periods (since we joined, if never seen). */
+  #originSilent(nodeId: string): boolean {
+    const seen = this.#nodes.get(nodeId)?.seenAt ?? this.#startedAt;
+    return Date.now() - seen > this.#silentMs();
+  }
+
   /**
-   * The origin's entry vanished (or frames stopped): end the relay once the origin is really gone
+   * The origin went silent (or its frames stopped): end the relay once the origin is really gone
    * (its entry is absent or someone else's, and its stats stopped), not on a NATS hiccup.
    */
   #confirmOrigin(edge: EdgeRelay): void {
@@ -519,39 +527,37 @@ export class ClusterMember {
       if (this.#connected) {
         entry = await withTimeout(this.#directory.lookup(edge.key), 1000, 'lookup').catch(() => null);
       }
-      if (entry === null) {
-        // Unknown (bus down): keep the players, retry.
-      } else if (
-        entry !== undefined &&
-        (entry.nodeId !== edge.origin || entry.claimedAt !== edge.claimedAt)
-      ) {
-        return this.#closeEdge(edge, `stream moved to node ${entry.nodeId}`);
-      } else if (entry !== undefined) {
+      if (edge.closed) return;
+      const now = Date.now();
+      if (entry !== null && entry !== undefined) {
+        if (entry.nodeId !== edge.origin || entry.claimedAt !== edge.claimedAt) {
+          return this.#closeEdge(edge, `stream moved to node ${entry.nodeId}`);
+        }
+      }
+      // Gone for sure: no membership message and no frame for a while, while WE were connected
+      // long enough to have heard both (not a NATS hiccup on our side).
+      const silentMs = this.#silentMs();
+      const dead =
+        this.#connected &&
+        now - this.#connectedSince > silentMs &&
+        this.#originSilent(edge.origin) &&
+        now - edge.lastFrameAt > silentMs;
+      if (dead) return this.#closeEdge(edge, `origin ${edge.origin} is gone`);
+      if (entry === undefined && now > deadline)
+        return this.#closeEdge(edge, `stream gone from the directory`);
+      if (entry !== null && entry !== undefined && !this.#originSilent(edge.origin)) {
         edge.confirming = false;
         return;
-      } else {
-        const seen = this.#nodes.get(edge.origin)?.at ?? 0;
-        const originSilent = Date.now() - seen > Math.max(2500, 2.5 * this.#opts.statsIntervalMs);
-        if (originSilent || Date.now() > deadline)
-          return this.#closeEdge(edge, `origin ${edge.origin} is gone`);
       }
-      if (Date.now() > deadline + 20_000) return this.#closeEdge(edge, `origin ${edge.origin} unreachable`);
+      if (now > deadline + 20_000) return this.#closeEdge(edge, `origin ${edge.origin} unreachable`);
       const t = setTimeout(() => void check(), 250);
       t.unref();
     };
     void check();
   }
 
-  #watchDirectory(): void {
-    this.#dirWatch?.stop();
-    this.#dirWatch = this.#directory.watch((key, entry) => {
-      const edge = this.#edges.get(key);
-      if (!edge || edge.closed) return;
-      if (entry === undefined) this.#confirmOrigin(edge);
-      else if (entry.nodeId !== edge.origin || entry.claimedAt !== edge.claimedAt) {
-        this.#closeEdge(edge, `stream moved to node ${entry.nodeId}`);
-      }
-    });
+  #silentMs(): number {
+    return Math.max(2500, 2.5 * this.#opts.statsIntervalMs);
   }
 
   async #followStatus(): Promise<void> {
@@ -561,8 +567,7 @@ export class ClusterMember {
         this.#connected = false;
       } else if (s.type === 'reconnected' || s.type === 'connected') {
         this.#connected = true;
-        // The KV watch is a JetStream consumer: start it again rather than trust it survived.
-        if (!this.#directory.closed) this.#watchDirectory();
+        this.#connectedSince = Date.now();
         void this.#retryUnclaimed();
       } else if (s.type === 'closed') {
         this.#connected = false;
@@ -627,7 +632,7 @@ export class ClusterMember {
   async #publishStats(): Promise<void> {
     if (this.#closed) return;
     const s = await this.#stats();
-    this.#nodes.set(this.nodeId, s);
+    this.#nodes.set(this.nodeId, { ...s, seenAt: Date.now() });
     if (this.#connected && !this.#bus.closed)
       this.#bus.publish(`${this.prefix}.node.stats`, encodeMessage(s));
   }
@@ -636,9 +641,9 @@ export class ClusterMember {
   async describe(): Promise<Record<string, unknown>> {
     const now = Date.now();
     const stale = Math.max(5000, 5 * this.#opts.statsIntervalMs);
-    for (const [id, s] of this.#nodes) if (id !== this.nodeId && now - s.at > 60_000) this.#nodes.delete(id);
+    for (const [id, s] of this.#nodes) if (id !== this.nodeId && now - s.seenAt > 60_000) this.#nodes.delete(id);
     const self = await this.#stats();
-    this.#nodes.set(this.nodeId, self);
+    this.#nodes.set(this.nodeId, { ...self, seenAt: now });
     const nodes = [...this.#nodes.values()].sort((a, b) => a.id.localeCompare(b.id));
     let entries: StreamEntry<DirectoryInfo>[] | undefined;
     try {
@@ -647,7 +652,7 @@ export class ClusterMember {
       entries = undefined;
     }
     const streamKeys = new Set<string>(entries?.map((e) => e.streamKey) ?? []);
-    const alive = nodes.filter((n) => now - n.at <= stale);
+    const alive = nodes.filter((n) => now - n.seenAt <= stale);
     for (const n of alive) for (const s of n.streams) if (s.origin) streamKeys.add(s.key);
     const streams = [...streamKeys].sort().map((key) => {
       const e = entries?.find((x) => x.streamKey === key);
@@ -679,7 +684,7 @@ export class ClusterMember {
         region: n.region,
         address: n.address,
         ports: n.ports,
-        alive: now - n.at <= stale,
+        alive: now - n.seenAt <= stale,
         lastHeartbeat: new Date(n.at).toISOString(),
         players: n.players,
         streams: n.streams.length,
@@ -720,7 +725,6 @@ export class ClusterMember {
     }
     this.#origins.clear();
     this.#statsSub?.unsubscribe();
-    this.#dirWatch?.stop();
     if (this.#connected)
       await withTimeout(this.#directory.drain(), 2000, 'drain').catch(() => this.#directory.close());
     else this.#directory.close();

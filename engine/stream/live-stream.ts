@@ -35,7 +35,10 @@ export class LiveStream {
   overruns = 0;
   private lastAttrs: { stream: string };
   ended = false;
-  /** Merged writes: frames held for `mergeWriteMs`, then written to every player in one writev. */
+  /**
+   * Frames waiting for their fan-out: until the end of the current tick (low-latency mode), or for
+   * `mergeWriteMs` (merged writes); then written to every player in one writev.
+   */
   private merged: FrameWire[] = [];
   private mergeTimer?: NodeJS.Timeout;
 
@@ -66,23 +69,36 @@ export class LiveStream {
     const frame = this.ring.write(input);
     if (this.players.size > 0) {
       const wire = new FrameWire(frame);
+      this.merged.push(wire);
       if (this.mergeWriteMs > 0) {
-        this.merged.push(wire);
         this.mergeTimer ??= setTimeout(() => this.flushMerged(), this.mergeWriteMs);
-      } else {
-        for (const p of this.players) p.deliver(frame, wire);
-        this.recordLatency(frame.ingestTime);
+      } else if (!this.tickScheduled) {
+        // Low-latency mode: frames parsed from one socket read leave in one writev per player,
+        // at the end of this tick (no timer, no added delay).
+        this.tickScheduled = true;
+        process.nextTick(this.flushTick);
       }
     }
     return frame;
   }
+
+  private tickScheduled = false;
+  private readonly flushTick = (): void => {
+    this.tickScheduled = false;
+    this.flushMerged();
+  };
 
   private flushMerged(): void {
     this.mergeTimer = undefined;
     const batch = this.merged;
     if (batch.length === 0) return;
     this.merged = [];
-    for (const p of this.players) p.deliverBatch(batch);
+    if (batch.length === 1) {
+      const w = batch[0];
+      for (const p of this.players) p.deliver(w.frame, w);
+    } else {
+      for (const p of this.players) p.deliverBatch(batch);
+    }
     for (const w of batch) this.recordLatency(w.frame.ingestTime);
   }
 

@@ -107,7 +107,7 @@ describe('three nodes over NATS', () => {
         const v = await C.cluster();
         return v.streams.some((s) => s.key === KEY) ? JSON.stringify(v.streams) : undefined;
       },
-      { timeoutMs: 8000, intervalMs: 200 },
+      { timeoutMs: 10_000, intervalMs: 200 },
     );
     console.log(
       `origin killed: B's player ended after ${endMs} ms; entry gone ${Date.now() - killedAt} ms after kill`,
