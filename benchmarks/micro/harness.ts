@@ -54,28 +54,43 @@ function getGc(): (() => void) | undefined {
 
 const gc = getGc();
 
-/**
- * Bytes allocated per call: the median over batches of (heap + ArrayBuffer growth) / calls, each
- * batch small enough to usually run without a scavenge. Batches where a GC ran show a drop and
- * are discarded; null when every batch saw one.
- */
-export function bytesAllocatedPerOp(fn: () => void, callsPerBatch = 100, batches = 25): number | null {
-  const used = (): number => {
-    const m = process.memoryUsage();
-    return m.heapUsed + m.arrayBuffers;
-  };
-  for (let i = 0; i < callsPerBatch; i++) fn();
+const used = (): number => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
+/** Median of (heap + ArrayBuffer growth) over batches of `calls` calls of `fn`, GC before each batch. */
+function medianBatchGrowth(fn: () => void, calls: number, batches: number): number | null {
   const per: number[] = [];
   for (let b = 0; b < batches; b++) {
     gc?.();
     const before = used();
-    for (let i = 0; i < callsPerBatch; i++) fn();
+    for (let i = 0; i < calls; i++) fn();
     const delta = used() - before;
-    if (delta >= 0) per.push(delta / callsPerBatch);
+    // A batch during which a scavenge ran shows a drop: discard it.
+    if (delta >= 0) per.push(delta);
   }
   if (per.length === 0) return null;
   per.sort((a, b) => a - b);
-  return Math.round(per[per.length >> 1]);
+  return per[per.length >> 1];
+}
+
+const noop = (): void => undefined;
+
+/**
+ * Bytes allocated per call, from heap deltas: the batch size is chosen so that a batch allocates
+ * about 256 kB (no scavenge inside it), and the growth of an empty batch of the same size (the
+ * measuring itself) is subtracted. Median over batches; null when every batch saw a GC.
+ */
+export function bytesAllocatedPerOp(fn: () => void, batches = 21): number | null {
+  for (let i = 0; i < 20; i++) fn();
+  const probe = medianBatchGrowth(fn, 10, 5);
+  const est = probe === null ? 100_000 : Math.max(1, probe / 10);
+  const calls = Math.max(10, Math.min(10_000, Math.floor(256 * 1024 / est)));
+  const growth = medianBatchGrowth(fn, calls, batches);
+  const base = medianBatchGrowth(noop, calls, batches) ?? 0;
+  if (growth === null) return null;
+  return Math.max(0, Math.round((growth - base) / calls));
 }
 
 export async function runSuite(suite: string, cases: MicroCase[], opts: { time?: number; warmupTime?: number } = {}): Promise<MicroReport> {

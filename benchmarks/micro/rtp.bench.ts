@@ -41,8 +41,20 @@ let seq = 0;
 const keyPackets = h264.packetize(key, 0).length;
 
 const report = await runSuite('rtp', [
-  { name: `h264 packetize keyframe 30 KB (${keyPackets} packets)`, fn: () => h264.packetize(key, 9000), unitsPerOp: keyPackets, unit: 'packet', bytesPerOp: key.length },
-  { name: 'h264 packetize P-frame 2 KB (2 packets)', fn: () => h264.packetize(delta, 9000), unitsPerOp: 2, unit: 'packet', bytesPerOp: delta.length },
+  {
+    name: `h264 packetize keyframe 30 KB (${keyPackets} packets)`,
+    fn: () => h264.packetize(key, 9000),
+    unitsPerOp: keyPackets,
+    unit: 'packet',
+    bytesPerOp: key.length,
+  },
+  {
+    name: 'h264 packetize P-frame 2 KB (2 packets)',
+    fn: () => h264.packetize(delta, 9000),
+    unitsPerOp: 2,
+    unit: 'packet',
+    bytesPerOp: delta.length,
+  },
   { name: 'opus packetize 120 B', fn: () => opus.packetize(opusFrame, 960), unitsPerOp: 1, unit: 'packet' },
   {
     name: 'per-viewer header patch (PT, seq, ts)',

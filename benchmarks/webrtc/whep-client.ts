@@ -115,7 +115,9 @@ export class WhepViewerClient {
     try {
       this.pc.setRemoteDescription(res.answer, 'answer');
     } catch (err) {
-      throw new Error(`${String(err)} (gathering ${this.pc.gatheringState()}, state ${this.pc.state()}, signaling ${this.pc.signalingState()})`);
+      throw new Error(
+        `${String(err)} (gathering ${this.pc.gatheringState()}, state ${this.pc.state()}, signaling ${this.pc.signalingState()})`,
+      );
     }
     return res.status;
   }

@@ -16,7 +16,10 @@ interface Args {
   name?: string;
 }
 
-if (process.env.NDC_LOG) ndc.initLogger((process.env.NDC_LOG === '1' ? 'Warning' : process.env.NDC_LOG) as 'Warning', (l, m) => process.stderr.write(`client ndc ${l}: ${m}\n`));
+if (process.env.NDC_LOG)
+  ndc.initLogger((process.env.NDC_LOG === '1' ? 'Warning' : process.env.NDC_LOG) as 'Warning', (l, m) =>
+    process.stderr.write(`client ndc ${l}: ${m}\n`),
+  );
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const viewers: WhepViewerClient[] = [];
 const failures: string[] = [];
@@ -61,7 +64,12 @@ async function connectOne(i: number): Promise<void> {
       return;
     }
     const t = performance.now();
-    while (v.state !== 'connected' && v.state !== 'failed' && v.state !== 'closed' && performance.now() - t < 8000) {
+    while (
+      v.state !== 'connected' &&
+      v.state !== 'failed' &&
+      v.state !== 'closed' &&
+      performance.now() - t < 8000
+    ) {
       await new Promise((r) => setTimeout(r, 50));
     }
     if (v.state === 'connected') return;

@@ -26,7 +26,11 @@ const { values } = parseArgs({
     pin: { type: 'boolean', default: false },
   },
 });
-if (process.env.NDC_LOG) (await import('node-datachannel')).default.initLogger((process.env.NDC_LOG === '1' ? 'Warning' : process.env.NDC_LOG) as 'Warning', (l, m) => process.stderr.write(`server ndc ${l}: ${m}\n`));
+if (process.env.NDC_LOG)
+  (await import('node-datachannel')).default.initLogger(
+    (process.env.NDC_LOG === '1' ? 'Warning' : process.env.NDC_LOG) as 'Warning',
+    (l, m) => process.stderr.write(`server ndc ${l}: ${m}\n`),
+  );
 const K = Number(values.viewers);
 const seconds = Number(values.seconds);
 const procs = Math.max(1, Math.min(K, Number(values.procs)));
@@ -100,13 +104,17 @@ const children = Array.from({ length: procs }, (_, i) => {
   const n = Math.floor(K / procs) + (i < K % procs ? 1 : 0);
   const arg = JSON.stringify({ url, viewers: n, seconds, rampPerSec: RAMP / procs, name: `p${i}` });
   const cmd = values.pin ? 'taskset' : process.execPath;
-  const argv = values.pin ? ['-c', '1', process.execPath, '--import', 'tsx', clientScript, arg] : ['--import', 'tsx', clientScript, arg];
+  const argv = values.pin
+    ? ['-c', '1', process.execPath, '--import', 'tsx', clientScript, arg]
+    : ['--import', 'tsx', clientScript, arg];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => {
     out += s;
   });
-  return new Promise<Record<string, unknown>>((resolve) => child.on('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() || '{}'))));
+  return new Promise<Record<string, unknown>>((resolve) =>
+    child.on('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() || '{}'))),
+  );
 });
 
 // Measure the steady window: after the ramp plus 3 s, for `seconds - 4` s.
@@ -115,7 +123,8 @@ if (service) {
   const svc = service;
   await new Promise((r) => setTimeout(r, (rampSec + 3) * 1000));
   const window = Math.max(3, seconds - 5);
-  const pk = () => svc.sessionStats().reduce((n, s) => n + s.videoPackets + s.audioPackets + s.retransmits, 0);
+  const pk = () =>
+    svc.sessionStats().reduce((n, s) => n + s.videoPackets + s.audioPackets + s.retransmits, 0);
   const c0 = process.cpuUsage();
   const t0 = threadTicks();
   const p0 = pk();
@@ -138,11 +147,15 @@ if (service) {
     windowS: Number(wallS.toFixed(1)),
     sessions: svc.sessionCount,
     serverCpuPct: Number(((cpuUs / 1e6 / wallS) * 100).toFixed(1)),
-    jsThreadCpuPct: Number((((mainTicks / CLK_TCK) / wallS) * 100).toFixed(1)),
+    jsThreadCpuPct: Number(((mainTicks / CLK_TCK / wallS) * 100).toFixed(1)),
     packetsPerSec: Math.round(packets / wallS),
     cpuUsPerPacket: Number((cpuUs / packets).toFixed(2)),
     jsThreadUsPerPacket: Number((((mainTicks / CLK_TCK) * 1e6) / packets).toFixed(2)),
-    threadsByName: Object.fromEntries([...byName].filter(([, d]) => d > 0).map(([n, d]) => [n, Number(((d / CLK_TCK / wallS) * 100).toFixed(1))])),
+    threadsByName: Object.fromEntries(
+      [...byName]
+        .filter(([, d]) => d > 0)
+        .map(([n, d]) => [n, Number(((d / CLK_TCK / wallS) * 100).toFixed(1))]),
+    ),
     rssMB: Math.round(process.memoryUsage().rss / 1e6),
     serverNacks: svc.sessionStats().reduce((n, s) => n + s.nacks, 0),
     serverRetransmits: svc.sessionStats().reduce((n, s) => n + s.retransmits, 0),

@@ -27,6 +27,7 @@ import { RefusedError, TimeoutError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { ClusterHooks, PlayContext, PublishContext, RtsNode } from '../node.js';
 import type { LiveStream } from '../stream/live-stream.js';
+import { LagGate } from './lag-gate.js';
 import { isRelayTap, RelayTap } from './relay-tap.js';
 
 export interface ClusterOptions {
@@ -42,6 +43,8 @@ export interface ClusterOptions {
   relayIdleMs?: number;
   /** Period of the per-node stats message. Default 1000 ms. */
   statsIntervalMs?: number;
+  /** An edge drops relayed frames this late (beyond its baseline) until a fresh keyframe. Default 1500 ms. */
+  maxLagMs?: number;
   /** A claim that takes longer fails open. Default 2000 ms. */
   claimTimeoutMs?: number;
   /** Address other nodes and load balancers reach this node at; default the listen host or hostname. */
@@ -79,10 +82,11 @@ export interface NodeStats {
 
 const DEFAULTS = {
   cluster: 'default',
-  ttlMs: 3000,
+  ttlMs: 5000,
   relayIdleMs: 5000,
   statsIntervalMs: 1000,
   claimTimeoutMs: 2000,
+  maxLagMs: 1500,
 };
 
 /** Joins the node to a cluster over NATS: connects (reconnecting forever), then `ClusterMember`. */
@@ -123,6 +127,9 @@ interface EdgeRelay {
   endSub?: BusSubscription;
   idleSince?: number;
   lastFrameAt: number;
+  /** Snapshot delivered: live frames now pass the lag gate. */
+  live: boolean;
+  readonly gate: LagGate;
   /** Set while we check whether a vanished directory entry is really gone. */
   confirming?: boolean;
   closed: boolean;
@@ -175,6 +182,7 @@ export class ClusterMember {
       relayIdleMs: opts.relayIdleMs ?? DEFAULTS.relayIdleMs,
       statsIntervalMs: opts.statsIntervalMs ?? DEFAULTS.statsIntervalMs,
       claimTimeoutMs: opts.claimTimeoutMs ?? DEFAULTS.claimTimeoutMs,
+      maxLagMs: opts.maxLagMs ?? DEFAULTS.maxLagMs,
     };
     this.nodeId = opts.nodeId;
     this.prefix = `rts.${encodeSubjectToken(this.#opts.cluster)}`;
@@ -423,12 +431,17 @@ export class ClusterMember {
       claimedAt: entry.claimedAt,
       lastFrameAt: Date.now(),
       closed: false,
+      live: false,
+      gate: new LagGate({ maxLagMs: this.#opts.maxLagMs }),
       sub: new RelaySubscriber(this.#bus, {
         streamKey: key,
         prefix: this.prefix,
         logger: this.#logger,
         onFrame: (f) => {
-          edge.lastFrameAt = Date.now();
+          const now = Date.now();
+          edge.lastFrameAt = now;
+          // The snapshot (GOP) is old by nature: gate live frames only.
+          if (edge.live && edge.gate.check(now, f.ingestTime, f) === 'drop') return;
           try {
             stream.ingest(flvTagTypeOf(f.kind), f.dts, f.body, f.config);
           } catch (err) {
@@ -455,6 +468,7 @@ export class ClusterMember {
     });
     try {
       const { snapshotFrames } = await edge.sub.start();
+      edge.live = true;
       this.#logger.info('relaying stream from origin', { stream: key, origin: entry.nodeId, snapshotFrames });
     } catch (err) {
       this.#logger.warn('could not relay stream from origin', {
@@ -641,7 +655,8 @@ export class ClusterMember {
   async describe(): Promise<Record<string, unknown>> {
     const now = Date.now();
     const stale = Math.max(5000, 5 * this.#opts.statsIntervalMs);
-    for (const [id, s] of this.#nodes) if (id !== this.nodeId && now - s.seenAt > 60_000) this.#nodes.delete(id);
+    for (const [id, s] of this.#nodes)
+      if (id !== this.nodeId && now - s.seenAt > 60_000) this.#nodes.delete(id);
     const self = await this.#stats();
     this.#nodes.set(this.nodeId, { ...self, seenAt: now });
     const nodes = [...this.#nodes.values()].sort((a, b) => a.id.localeCompare(b.id));
@@ -707,6 +722,8 @@ export class ClusterMember {
           lost: e.sub.lost,
           skipped: e.sub.skipped,
           resyncs: e.sub.resyncs,
+          lateDropped: e.gate.dropped,
+          lateSkips: e.gate.skips,
         })),
       },
       claimsFailedOpen: this.claimsFailedOpen,

@@ -200,4 +200,41 @@ describe('WHEP in headless Chromium', () => {
     expect(ttff!).toBeLessThan(1000);
     await page.close();
   }, 60_000);
+
+  it('connects 20 concurrent Chromium peer connections over the one shared UDP port', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${base}/`);
+    const before = service!.sessionCount;
+    const states = await page.evaluate(async (url) => {
+      const pcs: RTCPeerConnection[] = [];
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, i) => {
+          await new Promise((r) => setTimeout(r, i * 30));
+          const pc = new RTCPeerConnection();
+          pcs.push(pc);
+          pc.addTransceiver('video', { direction: 'recvonly' });
+          pc.addTransceiver('audio', { direction: 'recvonly' });
+          await pc.setLocalDescription(await pc.createOffer());
+          await new Promise<void>((r) => {
+            pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && r();
+            setTimeout(r, 1000);
+          });
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/sdp' },
+            body: pc.localDescription!.sdp,
+          });
+          await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+        }),
+      );
+      for (let i = 0; i < 50 && pcs.some((p) => p.connectionState !== 'connected'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const out = pcs.map((p) => p.connectionState);
+      for (const p of pcs) p.close();
+      return out;
+    }, `${base}/whep/live/cam`);
+    expect(states.filter((s) => s === 'connected')).toHaveLength(20);
+    expect(service!.sessionCount - before).toBeLessThanOrEqual(20);
+    await page.close();
+  }, 60_000);
 });
