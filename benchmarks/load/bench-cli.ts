@@ -78,13 +78,15 @@ export interface CompareOptions extends CurveOptions {
 
 function parseList(v: string, what: string): number[] {
   const out = v.split(',').map((s) => Number(s.trim()));
-  if (out.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--${what} must be a comma list of positive integers`);
+  if (out.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error(`--${what} must be a comma list of positive integers`);
   return out;
 }
 
 function parseProtocols(v: string): ('rtmp' | 'flv')[] {
   const out = v.split(',').map((s) => s.trim());
-  for (const p of out) if (p !== 'rtmp' && p !== 'flv') throw new Error(`--protocol: unknown ${p} (rtmp or flv)`);
+  for (const p of out)
+    if (p !== 'rtmp' && p !== 'flv') throw new Error(`--protocol: unknown ${p} (rtmp or flv)`);
   return out as ('rtmp' | 'flv')[];
 }
 
@@ -121,7 +123,9 @@ async function source(log: (s: string) => void): Promise<LoadedSource> {
   const t0 = Date.now();
   const path = await ensureSourceFile(DEFAULT_SOURCE);
   sourceCache = loadSource(path, DEFAULT_SOURCE);
-  log(`source ${path}: ${sourceCache.media.length} tags, ${(sourceCache.bitrate / 1e6).toFixed(2)} Mbit/s, loop ${sourceCache.loopMs} ms (${Date.now() - t0} ms)`);
+  log(
+    `source ${path}: ${sourceCache.media.length} tags, ${(sourceCache.bitrate / 1e6).toFixed(2)} Mbit/s, loop ${sourceCache.loopMs} ms (${Date.now() - t0} ms)`,
+  );
   return sourceCache;
 }
 
@@ -166,19 +170,30 @@ async function point(
 }
 
 /** Runs the curve against an external server. */
-export async function runExternal(o: CurveOptions, target: string, flv: string | undefined, serverPid: number | undefined): Promise<PointResult[]> {
+export async function runExternal(
+  o: CurveOptions,
+  target: string,
+  flv: string | undefined,
+  serverPid: number | undefined,
+): Promise<PointResult[]> {
   const results: PointResult[] = [];
   for (const protocol of o.protocols) {
     const playUrl = protocol === 'rtmp' ? target : flv;
     if (playUrl === undefined) throw new Error('--protocol flv needs --flv URL');
-    for (const n of o.players) results.push(await point(o, 'target', protocol, n, target, playUrl, serverPid));
+    for (const n of o.players)
+      results.push(await point(o, 'target', protocol, n, target, playUrl, serverPid));
   }
   return results;
 }
 
 /** Starts each server fresh for each point and runs the same curve on all of them. */
 export async function runCompare(o: CompareOptions): Promise<PointResult[]> {
-  const starters: { name: string; rtmpOnly: boolean; entry?: string[]; start: () => Promise<ServerHandle> }[] = [];
+  const starters: {
+    name: string;
+    rtmpOnly: boolean;
+    entry?: string[];
+    start: () => Promise<ServerHandle>;
+  }[] = [];
   const serverCpus = o.pin ? o.serverCpus : undefined;
   for (const s of o.servers) {
     if (s === 'rts') {
@@ -187,14 +202,16 @@ export async function runCompare(o: CompareOptions): Promise<PointResult[]> {
         const st: (typeof starters)[number] = {
           name,
           rtmpOnly: false,
-          start: () => startOurNode({ entry: st.entry ?? [], workers: w, config: o.config, cpus: serverCpus, name }),
+          start: () =>
+            startOurNode({ entry: st.entry ?? [], workers: w, config: o.config, cpus: serverCpus, name }),
         };
         starters.push(st);
       }
     } else if (s === 'nms') {
       starters.push({ name: 'nms', rtmpOnly: false, start: () => startNodeMediaServer(serverCpus) });
     } else if (s === 'nginx') {
-      if (nginxRtmpAvailable()) starters.push({ name: 'nginx-rtmp', rtmpOnly: true, start: () => startNginxRtmp(serverCpus) });
+      if (nginxRtmpAvailable())
+        starters.push({ name: 'nginx-rtmp', rtmpOnly: true, start: () => startNginxRtmp(serverCpus) });
       else o.log('nginx-rtmp is not installed: skipped');
     } else {
       throw new Error(`--servers: unknown ${s} (rts, nms, nginx)`);
@@ -210,11 +227,16 @@ export async function runCompare(o: CompareOptions): Promise<PointResult[]> {
         const server = await s.start();
         try {
           const stream = streamName();
-          const playUrl = protocol === 'rtmp' ? server.rtmpUrl('live', stream) : server.flvUrl('live', stream);
+          const playUrl =
+            protocol === 'rtmp' ? server.rtmpUrl('live', stream) : server.flvUrl('live', stream);
           if (playUrl === undefined) continue;
-          results.push(await point(o, s.name, protocol, n, server.rtmpUrl('live', stream), playUrl, server.pid));
+          results.push(
+            await point(o, s.name, protocol, n, server.rtmpUrl('live', stream), playUrl, server.pid),
+          );
         } catch (err) {
-          o.log(`  ${s.name} ${protocol} ${n}: FAILED: ${err instanceof Error ? err.message : String(err)}\n  server output: ${server.output().slice(-1500)}`);
+          o.log(
+            `  ${s.name} ${protocol} ${n}: FAILED: ${err instanceof Error ? err.message : String(err)}\n  server output: ${server.output().slice(-1500)}`,
+          );
         } finally {
           await server.stop();
         }
@@ -228,7 +250,8 @@ function parseConfig(v: string | undefined): Record<string, unknown> | undefined
   if (v === undefined) return undefined;
   const text = v.trim().startsWith('{') ? v : readFileSync(v, 'utf8');
   const c = JSON.parse(text) as unknown;
-  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new Error('--config must be a JSON object');
+  if (c === null || typeof c !== 'object' || Array.isArray(c))
+    throw new Error('--config must be a JSON object');
   return c as Record<string, unknown>;
 }
 
@@ -307,7 +330,10 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     if (values.compare) {
       const cmp: CompareOptions = {
         ...curve,
-        servers: (values.servers ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+        servers: (values.servers ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
         workers: parseList(values.workers ?? '1', 'workers'),
         config: parseConfig(values.config),
         nodeEntry: values.tsx ? 'tsx' : 'auto',
@@ -316,7 +342,8 @@ export async function runBenchCli(argv: string[]): Promise<void> {
       results = await runCompare(cmp);
     } else {
       const pid = values['server-pid'] ? Number(values['server-pid']) : undefined;
-      if (pid !== undefined && !existsSync(`/proc/${pid}/stat`)) throw new Error(`--server-pid ${pid}: no such process`);
+      if (pid !== undefined && !existsSync(`/proc/${pid}/stat`))
+        throw new Error(`--server-pid ${pid}: no such process`);
       Object.assign(options, { target: values.target, flv: values.flv, serverPid: pid });
       results = await runExternal(curve, values.target ?? '', values.flv, pid);
     }
@@ -324,7 +351,11 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     const ratios = ratiosTable(results, (n) => n.startsWith('rts'));
     if (ratios) console.log(`\n${ratios}`);
     const record = makeRecord(`rts bench ${argv.join(' ')}`, options, results);
-    const path = writeRecord(values.out ?? join(PROJECT_ROOT, 'benchmarks', 'results'), record, values.compare ? 'compare' : 'target');
+    const path = writeRecord(
+      values.out ?? join(PROJECT_ROOT, 'benchmarks', 'results'),
+      record,
+      values.compare ? 'compare' : 'target',
+    );
     console.log(`\nwritten ${path}`);
   } finally {
     removeBuilds();

@@ -3,7 +3,7 @@
  * copies of media. Keeps the socket out of any agent pool.
  */
 import { type ClientRequest, request } from 'node:http';
-import { FlvTagScanner, type FlvTagCallback } from './flv-tag-scanner.js';
+import { type FlvTagCallback, FlvTagScanner } from './flv-tag-scanner.js';
 
 export class HttpFlvReader {
   readonly #req: ClientRequest;
@@ -17,7 +17,12 @@ export class HttpFlvReader {
   }
 
   /** Resolves once the response headers say 200; rejects on any other status, error or timeout. */
-  static open(url: string, onTag: FlvTagCallback, timeoutMs: number, onClose: (err?: Error) => void): Promise<HttpFlvReader> {
+  static open(
+    url: string,
+    onTag: FlvTagCallback,
+    timeoutMs: number,
+    onClose: (err?: Error) => void,
+  ): Promise<HttpFlvReader> {
     return new Promise((resolve, reject) => {
       const req = request(url, { agent: false, headers: { Accept: '*/*' } });
       const r = new HttpFlvReader(req, onTag);

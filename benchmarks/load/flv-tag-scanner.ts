@@ -11,7 +11,13 @@
  * Only the 11-byte tag header (and the 9-byte file header) is carried across pushes, in a fixed
  * scratch buffer; bodies are skipped by count.
  */
-export type FlvTagCallback = (type: number, timestamp: number, dataSize: number, firstBodyByte: number, secondBodyByte: number) => void;
+export type FlvTagCallback = (
+  type: number,
+  timestamp: number,
+  dataSize: number,
+  firstBodyByte: number,
+  secondBodyByte: number,
+) => void;
 
 export class FlvScanError extends Error {
   override name = 'FlvScanError';
@@ -25,7 +31,7 @@ export class FlvScanError extends Error {
 const FILE_HEADER = 9;
 const TAG_HEADER = 11;
 
-const enum State {
+enum State {
   FileHeader = 0,
   SkipHeaderRest = 1,
   TagHeader = 2,
@@ -68,9 +74,11 @@ export class FlvTagScanner {
           p += n;
           if (this.#have < FILE_HEADER) break;
           const s = this.#scratch;
-          if (s[0] !== 0x46 || s[1] !== 0x4c || s[2] !== 0x56) throw new FlvScanError('RTS_ERR_FLV_SIGNATURE', 'not an FLV stream');
+          if (s[0] !== 0x46 || s[1] !== 0x4c || s[2] !== 0x56)
+            throw new FlvScanError('RTS_ERR_FLV_SIGNATURE', 'not an FLV stream');
           const dataOffset = ((s[5] << 24) | (s[6] << 16) | (s[7] << 8) | s[8]) >>> 0;
-          if (dataOffset < FILE_HEADER || dataOffset > 1024) throw new FlvScanError('RTS_ERR_FLV_HEADER', `bad FLV data offset ${dataOffset}`);
+          if (dataOffset < FILE_HEADER || dataOffset > 1024)
+            throw new FlvScanError('RTS_ERR_FLV_HEADER', `bad FLV data offset ${dataOffset}`);
           this.#skip = dataOffset - FILE_HEADER + 4;
           this.#have = 0;
           this.#state = State.SkipHeaderRest;
@@ -102,7 +110,8 @@ export class FlvTagScanner {
             this.#have = 0;
           }
           const type = s[o] & 0x1f;
-          if (type !== 8 && type !== 9 && type !== 18) throw new FlvScanError('RTS_ERR_FLV_TAG_TYPE', `unexpected FLV tag type ${type}`);
+          if (type !== 8 && type !== 9 && type !== 18)
+            throw new FlvScanError('RTS_ERR_FLV_TAG_TYPE', `unexpected FLV tag type ${type}`);
           this.#type = type;
           this.#size = (s[o + 1] << 16) | (s[o + 2] << 8) | s[o + 3];
           this.#timestamp = ((s[o + 7] << 24) | (s[o + 4] << 16) | (s[o + 5] << 8) | s[o + 6]) >>> 0;

@@ -59,7 +59,8 @@ export class LatencyHistogram {
       for (let i = 0; i < HIST_BUCKETS; i++) this.counts[i] += other.counts[i];
     } else {
       for (const [i, n] of other.buckets) {
-        if (!Number.isInteger(i) || i < 0 || i >= HIST_BUCKETS) throw new RangeError(`bucket ${i} out of range`);
+        if (!Number.isInteger(i) || i < 0 || i >= HIST_BUCKETS)
+          throw new RangeError(`bucket ${i} out of range`);
         this.counts[i] += n;
       }
     }
@@ -105,7 +106,13 @@ export class LatencyHistogram {
     const buckets: [number, number][] = [];
     for (let i = 0; i < HIST_BUCKETS; i++) if (this.counts[i] !== 0) buckets.push([i, this.counts[i]]);
     const empty = this.count === 0;
-    return { count: this.count, min: empty ? 0 : this.min, max: empty ? 0 : this.max, sum: this.sum, buckets };
+    return {
+      count: this.count,
+      min: empty ? 0 : this.min,
+      max: empty ? 0 : this.max,
+      sum: this.sum,
+      buckets,
+    };
   }
 
   static fromJSON(j: HistogramJson): LatencyHistogram {

@@ -19,7 +19,14 @@ export interface SourceSpec {
   seconds: number;
 }
 
-export const DEFAULT_SOURCE: SourceSpec = { width: 1280, height: 720, fps: 30, videoKbps: 2000, audioKbps: 128, seconds: 10 };
+export const DEFAULT_SOURCE: SourceSpec = {
+  width: 1280,
+  height: 720,
+  fps: 30,
+  videoKbps: 2000,
+  audioKbps: 128,
+  seconds: 10,
+};
 
 export interface SourceTag {
   typeId: 8 | 9 | 18;
@@ -68,22 +75,71 @@ export function sourceFileName(s: SourceSpec): string {
 }
 
 /** Encodes the source file unless it is cached; returns its path. */
-export async function ensureSourceFile(spec: SourceSpec = DEFAULT_SOURCE, timeoutMs = 180_000): Promise<string> {
+export async function ensureSourceFile(
+  spec: SourceSpec = DEFAULT_SOURCE,
+  timeoutMs = 180_000,
+): Promise<string> {
   const path = join(tmpdir(), sourceFileName(spec));
   if (existsSync(path)) return path;
   const tmp = `${path}.${process.pid}.part`;
   const gop = spec.fps;
   const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', String(spec.seconds), '-map', '0:v', '-map', '1:a',
-    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'veryfast', '-profile:v', 'baseline', '-tune', 'zerolatency',
-    '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-bf', '0',
-    '-b:v', `${spec.videoKbps}k`, '-maxrate', `${spec.videoKbps}k`, '-bufsize', `${spec.videoKbps}k`,
-    '-x264-params', 'nal-hrd=cbr:force-cfr=1',
-    '-c:a', 'aac', '-b:a', `${spec.audioKbps}k`, '-ar', '44100', '-ac', '2',
-    '-f', 'flv', '-y', tmp,
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${spec.width}x${spec.height}:rate=${spec.fps}`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=44100',
+    '-t',
+    String(spec.seconds),
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-preset',
+    'veryfast',
+    '-profile:v',
+    'baseline',
+    '-tune',
+    'zerolatency',
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-sc_threshold',
+    '0',
+    '-bf',
+    '0',
+    '-b:v',
+    `${spec.videoKbps}k`,
+    '-maxrate',
+    `${spec.videoKbps}k`,
+    '-bufsize',
+    `${spec.videoKbps}k`,
+    '-x264-params',
+    'nal-hrd=cbr:force-cfr=1',
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${spec.audioKbps}k`,
+    '-ar',
+    '44100',
+    '-ac',
+    '2',
+    '-f',
+    'flv',
+    '-y',
+    tmp,
   ];
   const proc = spawn(findFfmpeg(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';

@@ -59,12 +59,17 @@ export class PlayerPool {
   async start(): Promise<{ connected: number; failed: number; errors: string[] }> {
     const o = this.#opts;
     const n = Math.max(1, Math.min(o.processes, o.players));
-    const { script, execArgv } = nodeArgsFor(new URL(`./player-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url));
+    const { script, execArgv } = nodeArgsFor(
+      new URL(`./player-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+    );
     for (let i = 0; i < n; i++) {
       const { cmd, args } = pinnedCommand(o.cpus, [...execArgv, script]);
       const prof = process.env.RTS_BENCH_PLAYER_PROF;
       if (prof) args.splice(args.indexOf(script), 0, '--cpu-prof', '--cpu-prof-dir', prof);
-      const proc = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+      const proc = spawn(cmd, args, {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'json',
+      });
       const child: Child = {
         proc,
         waiters: [],
@@ -80,7 +85,10 @@ export class PlayerPool {
       this.#children.push(child);
     }
     const per = this.#children.map((_, i) => Math.floor(o.players / n) + (i < o.players % n ? 1 : 0));
-    const timeoutMs = o.connectTimeoutMs + Math.ceil(o.players / Math.max(1, o.concurrency * n)) * o.connectTimeoutMs + 10_000;
+    const timeoutMs =
+      o.connectTimeoutMs +
+      Math.ceil(o.players / Math.max(1, o.concurrency * n)) * o.connectTimeoutMs +
+      10_000;
     const ready = await Promise.all(
       this.#children.map((c, i) => {
         const p = this.#wait(c, 'ready', Math.min(timeoutMs, 180_000));
@@ -208,7 +216,11 @@ export class PlayerPool {
     if (c.proc.connected) c.proc.send(msg);
   }
 
-  #wait<T extends FromPlayers['t']>(c: Child, type: T, timeoutMs: number): Promise<Extract<FromPlayers, { t: T }>> {
+  #wait<T extends FromPlayers['t']>(
+    c: Child,
+    type: T,
+    timeoutMs: number,
+  ): Promise<Extract<FromPlayers, { t: T }>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         done();

@@ -6,12 +6,12 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { RtmpClient } from '../../transports/rtmp/client.js';
-import { isVideoKeyframe } from './flv-tag-scanner.js';
 import { HttpFlvReader } from './flv-reader.js';
-import { RawHttpFlvReader } from './raw-flv-reader.js';
-import { LightRtmpPlayer } from './rtmp-light-player.js';
+import { isVideoKeyframe } from './flv-tag-scanner.js';
 import { LatencyHistogram } from './histogram.js';
 import type { FromPlayers, PlayerProcessResult, ToPlayers } from './player-messages.js';
+import { RawHttpFlvReader } from './raw-flv-reader.js';
+import { LightRtmpPlayer } from './rtmp-light-player.js';
 import { tagKey } from './tag-key.js';
 
 const GAP_MS = 500;
@@ -141,7 +141,12 @@ async function connectFlv(url: string, p: Player, sampleEvery: number, timeoutMs
   });
 }
 
-async function connectLightRtmp(url: string, p: Player, sampleEvery: number, timeoutMs: number): Promise<void> {
+async function connectLightRtmp(
+  url: string,
+  p: Player,
+  sampleEvery: number,
+  timeoutMs: number,
+): Promise<void> {
   const c = await LightRtmpPlayer.open(
     url,
     (typeId, ts, _len, b0) => onTag(p, typeId, ts, typeId === 9 && isVideoKeyframe(b0), sampleEvery),

@@ -47,7 +47,10 @@ export class LoopPublisher {
 
   async start(): Promise<void> {
     const { url, source } = this.#opts;
-    const client = await RtmpClient.connect(url, { timeoutMs: this.#opts.connectTimeoutMs ?? 10_000, chunkSize: 60_000 });
+    const client = await RtmpClient.connect(url, {
+      timeoutMs: this.#opts.connectTimeoutMs ?? 10_000,
+      chunkSize: 60_000,
+    });
     this.#client = client;
     client.on('close', (err) => {
       if (!this.#stopped) {

@@ -5,7 +5,7 @@
  * a read allocates nothing; nothing is retained across reads but a few header bytes.
  */
 import { connect, type Socket } from 'node:net';
-import { FlvTagScanner, type FlvTagCallback } from './flv-tag-scanner.js';
+import { type FlvTagCallback, FlvTagScanner } from './flv-tag-scanner.js';
 
 const MAX_HEADER_BYTES = 16 * 1024;
 const SHARED_READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
@@ -14,7 +14,7 @@ export class HttpResponseError extends Error {
   override name = 'HttpResponseError';
 }
 
-const enum Phase {
+enum Phase {
   Headers = 0,
   Identity = 1,
   ChunkSize = 2,
@@ -35,7 +35,10 @@ export class HttpBodyDecoder {
   #sizeLine = '';
   #left = 0;
 
-  constructor(onHeaders: (status: number, headers: Map<string, string>) => void, onBody: (data: Uint8Array) => void) {
+  constructor(
+    onHeaders: (status: number, headers: Map<string, string>) => void,
+    onBody: (data: Uint8Array) => void,
+  ) {
     this.#onHeaders = onHeaders;
     this.#onBody = onBody;
   }
@@ -55,7 +58,8 @@ export class HttpBodyDecoder {
           const text = this.#head + Buffer.from(data.buffer, data.byteOffset + p, take).toString('latin1');
           const blank = text.indexOf('\r\n\r\n');
           if (blank < 0) {
-            if (text.length >= MAX_HEADER_BYTES) throw new HttpResponseError('HTTP response headers too large');
+            if (text.length >= MAX_HEADER_BYTES)
+              throw new HttpResponseError('HTTP response headers too large');
             this.#head = text;
             p += take;
             break;
@@ -72,7 +76,9 @@ export class HttpBodyDecoder {
           }
           const status = Number(m[1]);
           this.#onHeaders(status, headers);
-          this.#phase = /chunked/i.test(headers.get('transfer-encoding') ?? '') ? Phase.ChunkSize : Phase.Identity;
+          this.#phase = /chunked/i.test(headers.get('transfer-encoding') ?? '')
+            ? Phase.ChunkSize
+            : Phase.Identity;
           break;
         }
         case Phase.Identity: {
@@ -89,7 +95,8 @@ export class HttpBodyDecoder {
           if (nl < 0) break;
           const hex = this.#sizeLine.split(';')[0].trim();
           this.#sizeLine = '';
-          if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new HttpResponseError(`bad chunk size ${JSON.stringify(hex)}`);
+          if (!/^[0-9a-fA-F]{1,8}$/.test(hex))
+            throw new HttpResponseError(`bad chunk size ${JSON.stringify(hex)}`);
           this.#left = Number.parseInt(hex, 16);
           this.#phase = this.#left === 0 ? Phase.Done : Phase.ChunkData;
           break;
@@ -155,7 +162,12 @@ export class RawHttpFlvReader {
   }
 
   /** Connects and resolves once the response status is 200; rejects on anything else or a timeout. */
-  static open(url: string, onTag: FlvTagCallback, timeoutMs: number, onClose: (err?: Error) => void): Promise<RawHttpFlvReader> {
+  static open(
+    url: string,
+    onTag: FlvTagCallback,
+    timeoutMs: number,
+    onClose: (err?: Error) => void,
+  ): Promise<RawHttpFlvReader> {
     const u = new URL(url);
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -180,7 +192,9 @@ export class RawHttpFlvReader {
       const timer = setTimeout(() => settle(new Error(`no response in ${timeoutMs} ms`)), timeoutMs);
       const s = r.#socket;
       s.once('connect', () => {
-        s.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: rts-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n`);
+        s.write(
+          `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUser-Agent: rts-bench\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n`,
+        );
       });
       s.on('error', (err) => r.close(err));
       s.on('end', () => r.close(new Error('server closed the response')));

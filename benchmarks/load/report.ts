@@ -6,7 +6,8 @@ import type { PointResult } from './run-point.js';
 
 const f0 = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(0));
 const f1 = (n: number | undefined): string => (n === undefined || Number.isNaN(n) ? '-' : n.toFixed(1));
-const mb = (b: number | undefined): string => (b === undefined || b === 0 ? '-' : (b / 1024 / 1024).toFixed(0));
+const mb = (b: number | undefined): string =>
+  b === undefined || b === 0 ? '-' : (b / 1024 / 1024).toFixed(0);
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -16,7 +17,24 @@ function table(header: string[], rows: string[][]): string {
 
 export function resultsTable(results: PointResult[]): string {
   return table(
-    ['server', 'proto', 'players', 'conn', 'CPU %', 'peak %', 'RSS MB', 'p50 ms', 'p99 ms', 'max ms', 'real time', 'gaps', 'Mbit/s out', 'client CPU %', 'client lag p99', 'other CPU %'],
+    [
+      'server',
+      'proto',
+      'players',
+      'conn',
+      'CPU %',
+      'peak %',
+      'RSS MB',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'real time',
+      'gaps',
+      'Mbit/s out',
+      'client CPU %',
+      'client lag p99',
+      'other CPU %',
+    ],
     results.map((r) => [
       r.server,
       r.protocol,
@@ -42,7 +60,9 @@ export function resultsTable(results: PointResult[]): string {
 export function ratiosTable(results: PointResult[], ours: (name: string) => boolean): string {
   const rows: string[][] = [];
   for (const o of results.filter((r) => ours(r.server))) {
-    for (const p of results.filter((r) => !ours(r.server) && r.protocol === o.protocol && r.players === o.players)) {
+    for (const p of results.filter(
+      (r) => !ours(r.server) && r.protocol === o.protocol && r.players === o.players,
+    )) {
       const ratio = (a: number | undefined, b: number | undefined): string =>
         a === undefined || b === undefined || !(b > 0) || Number.isNaN(a) ? '-' : (a / b).toFixed(2);
       rows.push([
@@ -70,11 +90,20 @@ export interface RunRecord {
   results: PointResult[];
 }
 
-export function makeRecord(command: string, options: Record<string, unknown>, results: PointResult[]): RunRecord {
+export function makeRecord(
+  command: string,
+  options: Record<string, unknown>,
+  results: PointResult[],
+): RunRecord {
   const c = cpus();
   return {
     kind: 'rts-bench-load',
-    machine: { cpu: c[0]?.model ?? 'unknown', cores: c.length, memGiB: Math.round(totalmem() / 2 ** 30), platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpu: c[0]?.model ?? 'unknown',
+      cores: c.length,
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      platform: `${process.platform}-${process.arch}`,
+    },
     node: process.version,
     date: new Date().toISOString(),
     command,

@@ -127,7 +127,19 @@ export class RtmpChunkScanner {
     }
     if (st === undefined) {
       if (this.#streams.size >= MAX_STREAMS) throw new RtmpScanError('too many chunk streams');
-      st = { csid, timestamp: 0, timestampField: 0, extended: false, hasHeader: false, length: 0, typeId: 0, streamId: 0, filled: 0, firstByte: -1, payload: undefined };
+      st = {
+        csid,
+        timestamp: 0,
+        timestampField: 0,
+        extended: false,
+        hasHeader: false,
+        length: 0,
+        typeId: 0,
+        streamId: 0,
+        filled: 0,
+        firstByte: -1,
+        payload: undefined,
+      };
       this.#streams.set(csid, st);
     }
     const inProgress = st.hasHeader && st.filled < st.length && st.filled > 0;
@@ -135,12 +147,14 @@ export class RtmpChunkScanner {
       if (!st.hasHeader) throw new RtmpScanError(`type 3 chunk on chunk stream ${csid} without a header`);
       if (!inProgress) this.#begin(st, st.timestamp + (extended ? tsField : st.timestampField));
     } else {
-      if (inProgress) throw new RtmpScanError(`new message on chunk stream ${csid} before the last one ended`);
+      if (inProgress)
+        throw new RtmpScanError(`new message on chunk stream ${csid} before the last one ended`);
       if (fmt <= 1) {
         st.length = (buf[o + 3] << 16) | (buf[o + 4] << 8) | buf[o + 5];
         st.typeId = buf[o + 6];
       }
-      if (fmt === 0) st.streamId = (buf[o + 7] | (buf[o + 8] << 8) | (buf[o + 9] << 16) | (buf[o + 10] << 24)) >>> 0;
+      if (fmt === 0)
+        st.streamId = (buf[o + 7] | (buf[o + 8] << 8) | (buf[o + 9] << 16) | (buf[o + 10] << 24)) >>> 0;
       st.extended = extended;
       st.timestampField = tsField;
       st.hasHeader = true;
@@ -164,7 +178,8 @@ export class RtmpChunkScanner {
     if (media) {
       st.payload = undefined;
     } else {
-      if (st.length > MAX_CONTROL_MESSAGE) throw new RtmpScanError(`message type ${st.typeId} of ${st.length} bytes`);
+      if (st.length > MAX_CONTROL_MESSAGE)
+        throw new RtmpScanError(`message type ${st.typeId} of ${st.length} bytes`);
       st.payload = new Uint8Array(st.length);
     }
   }
@@ -183,6 +198,12 @@ export class RtmpChunkScanner {
       if (size < 1) throw new RtmpScanError(`bad chunk size ${size}`);
       this.#chunkSize = size;
     }
-    this.#onMessage({ typeId: st.typeId, streamId: st.streamId, timestamp: st.timestamp, payload, csid: st.csid });
+    this.#onMessage({
+      typeId: st.typeId,
+      streamId: st.streamId,
+      timestamp: st.timestamp,
+      payload,
+      csid: st.csid,
+    });
   }
 }

@@ -11,7 +11,11 @@ import { encodeChunksFlat } from '../../transports/rtmp/chunk/chunk-writer.js';
 import { UC_PING_REQUEST, UC_PING_RESPONSE, UC_SET_BUFFER_LENGTH } from '../../transports/rtmp/constants.js';
 import { RtmpClientHandshake } from '../../transports/rtmp/handshake/client-handshake.js';
 import { commandMessage, decodeCommand } from '../../transports/rtmp/message/command-message.js';
-import { acknowledgementMessage, decodeU32, windowAckSizeMessage } from '../../transports/rtmp/message/control-message.js';
+import {
+  acknowledgementMessage,
+  decodeU32,
+  windowAckSizeMessage,
+} from '../../transports/rtmp/message/control-message.js';
 import { decodeUserControl, userControlMessage } from '../../transports/rtmp/message/user-control.js';
 import type { RtmpMessage } from '../../transports/rtmp/types.js';
 import { parseRtmpUrl } from '../../transports/rtmp/url.js';
@@ -55,10 +59,18 @@ export class LightRtmpPlayer {
   }
 
   /** Connects, plays, and resolves on NetStream.Play.Start. */
-  static open(url: string, onMedia: MediaCallback, timeoutMs: number, onClose: (err?: Error) => void): Promise<LightRtmpPlayer> {
+  static open(
+    url: string,
+    onMedia: MediaCallback,
+    timeoutMs: number,
+    onClose: (err?: Error) => void,
+  ): Promise<LightRtmpPlayer> {
     const p = new LightRtmpPlayer(url, onMedia);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => p.close(new Error(`RTMP play not started after ${timeoutMs} ms (at ${p.#step})`)), timeoutMs);
+      const timer = setTimeout(
+        () => p.close(new Error(`RTMP play not started after ${timeoutMs} ms (at ${p.#step})`)),
+        timeoutMs,
+      );
       p.#ready = {
         resolve: () => {
           clearTimeout(timer);
@@ -114,7 +126,17 @@ export class LightRtmpPlayer {
       if (step.output !== undefined) this.#socket.write(step.output);
       this.#step = 'connect';
       const u = this.#url;
-      const obj: Amf0Object = { app: u.app, type: 'nonprivate', flashVer: 'LNX 9,0,124,2', tcUrl: u.tcUrl, fpad: false, capabilities: 15, audioCodecs: 3191, videoCodecs: 252, videoFunction: 1 };
+      const obj: Amf0Object = {
+        app: u.app,
+        type: 'nonprivate',
+        flashVer: 'LNX 9,0,124,2',
+        tcUrl: u.tcUrl,
+        fpad: false,
+        capabilities: 15,
+        audioCodecs: 3191,
+        videoCodecs: 252,
+        videoFunction: 1,
+      };
       this.#send(commandMessage(0, 'connect', 1, obj));
       if (step.rest !== undefined && step.rest.length > 0) this.#scanner.push(step.rest);
     } else {
@@ -163,7 +185,9 @@ export class LightRtmpPlayer {
       this.#send(userControlMessage(UC_SET_BUFFER_LENGTH, id, 3000));
     } else if (cmd.name === '_error') {
       const info = cmd.args[0] as Amf0Object | undefined;
-      throw new Error(`${this.#step} refused: ${String(info?.code ?? '')} ${String(info?.description ?? '')}`);
+      throw new Error(
+        `${this.#step} refused: ${String(info?.code ?? '')} ${String(info?.description ?? '')}`,
+      );
     } else if (cmd.name === 'onStatus') {
       const info = (cmd.args[0] ?? {}) as Amf0Object;
       const code = String(info.code ?? '');

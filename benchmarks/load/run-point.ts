@@ -2,11 +2,12 @@
  * One point of a load curve: publisher + N players against one server for a fixed window, with
  * the server's CPU/RSS sampled from /proc when its pid is known.
  */
+
+import { cpus, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadedSource } from './media-source.js';
 import type { PlayerClient } from './player-messages.js';
 import { PlayerPool } from './player-pool.js';
-import { cpus, loadavg } from 'node:os';
 import { MachineLoad, ProcSampler, type ProcSummary } from './proc-sampler.js';
 import { LoopPublisher, type PublisherStats } from './publisher.js';
 
@@ -75,14 +76,20 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
     connectTimeoutMs: 10_000,
     client: o.client,
   });
-  const publisher = new LoopPublisher({ url: o.publishUrl, source: o.source, onSent: (k, t) => pool.sent(k, t) });
+  const publisher = new LoopPublisher({
+    url: o.publishUrl,
+    source: o.source,
+    onSent: (k, t) => pool.sent(k, t),
+  });
   let sampler: ProcSampler | undefined;
   try {
     await publisher.start();
     await sleep(o.leadMs);
     const t0 = Date.now();
     const ready = await pool.start();
-    o.log(`  ${ready.connected}/${o.players} players connected in ${Date.now() - t0} ms${ready.failed ? ` (${ready.failed} failed: ${ready.errors[0] ?? ''})` : ''}`);
+    o.log(
+      `  ${ready.connected}/${o.players} players connected in ${Date.now() - t0} ms${ready.failed ? ` (${ready.failed} failed: ${ready.errors[0] ?? ''})` : ''}`,
+    );
     if (publisher.error) throw publisher.error;
     await sleep(o.warmupMs);
     if (o.serverPid !== undefined) {
@@ -111,7 +118,14 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
       failed: r.failed,
       seconds: o.seconds,
       server_proc: procSummary,
-      latencyMs: { p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: h.count ? h.max : Number.NaN, mean: h.mean, samples: h.count },
+      latencyMs: {
+        p50: h.percentile(50),
+        p90: h.percentile(90),
+        p99: h.percentile(99),
+        max: h.count ? h.max : Number.NaN,
+        mean: h.mean,
+        samples: h.count,
+      },
       unmatchedSamples: r.unmatched,
       realtime: {
         ok: r.connected - r.notRealtime,
@@ -123,7 +137,12 @@ export async function runPoint(o: PointOptions): Promise<PointResult> {
         maxBehindMs: r.maxBehindMs,
       },
       deliveredMbps: (r.bytes * 8) / o.seconds / 1e6,
-      clients: { kind: o.client, processes: r.processes, cpuPercent: r.cpuPercent, loopDelayP99Ms: r.loopDelayP99Ms },
+      clients: {
+        kind: o.client,
+        processes: r.processes,
+        cpuPercent: r.cpuPercent,
+        loopDelayP99Ms: r.loopDelayP99Ms,
+      },
       publisher: { ...publisher.stats },
       machine: {
         busyPercent: busy,

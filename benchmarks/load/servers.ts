@@ -4,7 +4,16 @@
  * Debian module is installed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,10 +67,17 @@ function tcpOpen(port: number): Promise<boolean> {
   });
 }
 
-async function waitListening(proc: ChildProcess, ports: number[], timeoutMs: number, what: string, out: () => string): Promise<void> {
+async function waitListening(
+  proc: ChildProcess,
+  ports: number[],
+  timeoutMs: number,
+  what: string,
+  out: () => string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}): ${out()}`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`${what} exited (${proc.exitCode ?? proc.signalCode}): ${out()}`);
     let all = true;
     for (const p of ports) if (!(await tcpOpen(p))) all = false;
     if (all) return;
@@ -112,7 +128,21 @@ export async function ourNodeEntry(mode: 'auto' | 'tsx', log: (s: string) => voi
   const out = join(tmpdir(), `rts-bench-dist-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
   const tsc = join(PROJECT_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = [tsc, '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', out, '--incremental', 'false', '--tsBuildInfoFile', 'null', '--sourceMap', 'false', '--declaration', 'false'];
+  const args = [
+    tsc,
+    '-p',
+    join(PROJECT_ROOT, 'tsconfig.build.json'),
+    '--outDir',
+    out,
+    '--incremental',
+    'false',
+    '--tsBuildInfoFile',
+    'null',
+    '--sourceMap',
+    'false',
+    '--declaration',
+    'false',
+  ];
   const proc = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout?.resume();
   proc.stderr?.resume();
@@ -152,7 +182,22 @@ export interface OurNodeOptions {
 export async function startOurNode(o: OurNodeOptions): Promise<ServerHandle> {
   const [rtmpPort, httpPort, rtcPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-node-'));
-  const args = [...o.entry, 'serve', '--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--rtc-port', String(rtcPort), '--workers', String(o.workers), '--log-level', 'warn'];
+  const args = [
+    ...o.entry,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--rtmp-port',
+    String(rtmpPort),
+    '--http-port',
+    String(httpPort),
+    '--rtc-port',
+    String(rtcPort),
+    '--workers',
+    String(o.workers),
+    '--log-level',
+    'warn',
+  ];
   if (o.config !== undefined) {
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(o.config));
@@ -185,23 +230,39 @@ export async function startNodeMediaServer(cpus?: string): Promise<ServerHandle>
   const require = createRequire(import.meta.url);
   const pkgDir = dirname(require.resolve('node-media-server/package.json'));
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-nms-'));
-  const config = JSON.parse(readFileSync(join(pkgDir, 'bin', 'config.json'), 'utf8')) as Record<string, unknown>;
+  const config = JSON.parse(readFileSync(join(pkgDir, 'bin', 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   config.webadmin = { enable: false };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   copyFileSync(join(pkgDir, 'bin', 'key.pem'), join(dir, 'key.pem'));
   copyFileSync(join(pkgDir, 'bin', 'cert.pem'), join(dir, 'cert.pem'));
   mkdirSync(join(dir, 'data'));
-  const [rtmpPort, httpPort, rtmpsPort, httpsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [rtmpPort, httpPort, rtmpsPort, httpsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const args = [
     join(pkgDir, 'bin', 'app.js'),
-    '-c', join(dir, 'config.json'),
-    '--bind', '127.0.0.1',
-    '--rtmp-port', String(rtmpPort),
-    '--http-port', String(httpPort),
-    '--rtmps-port', String(rtmpsPort),
-    '--https-port', String(httpsPort),
-    '--data-path', join(dir, 'data'),
-    '--record-path', join(dir, 'record'),
+    '-c',
+    join(dir, 'config.json'),
+    '--bind',
+    '127.0.0.1',
+    '--rtmp-port',
+    String(rtmpPort),
+    '--http-port',
+    String(httpPort),
+    '--rtmps-port',
+    String(rtmpsPort),
+    '--https-port',
+    String(httpsPort),
+    '--data-path',
+    join(dir, 'data'),
+    '--record-path',
+    join(dir, 'record'),
     '--no-admin',
   ];
   const { cmd, args: full } = pinnedCommand(cpus, args);
@@ -240,7 +301,8 @@ export function nginxRtmpAvailable(): boolean {
 /** nginx with the rtmp module, one process (no master), RTMP only; config under a temp dir. */
 export async function startNginxRtmp(cpus?: string): Promise<ServerHandle> {
   const nginx = findNginx();
-  if (nginx === undefined || !existsSync(NGINX_RTMP_MODULE)) throw new Error('nginx-rtmp is not installed (apt-get install libnginx-mod-rtmp nginx-light)');
+  if (nginx === undefined || !existsSync(NGINX_RTMP_MODULE))
+    throw new Error('nginx-rtmp is not installed (apt-get install libnginx-mod-rtmp nginx-light)');
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-nginx-'));
   const rtmpPort = await freePort();
   const conf = `load_module ${NGINX_RTMP_MODULE};
@@ -263,7 +325,8 @@ rtmp {
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  const { cmd, args } = cpus === undefined ? { cmd: nginx, args: [] as string[] } : { cmd: 'taskset', args: ['-c', cpus, nginx] };
+  const { cmd, args } =
+    cpus === undefined ? { cmd: nginx, args: [] as string[] } : { cmd: 'taskset', args: ['-c', cpus, nginx] };
   const { proc, output } = launch(cmd, [...args, '-p', dir, '-c', join(dir, 'nginx.conf')], dir);
   const out = (): string => {
     try {

@@ -41,8 +41,16 @@ const metadataFields = {
 const metadata = encodeAmf0('onMetaData', asEcmaArray(metadataFields));
 
 const cases: MicroCase[] = [
-  { name: `decode connect command (${connect.length} B)`, fn: () => void decodeAmf0All(connect), bytesPerOp: connect.length },
-  { name: `decode onMetaData (${metadata.length} B)`, fn: () => void decodeAmf0All(metadata), bytesPerOp: metadata.length },
+  {
+    name: `decode connect command (${connect.length} B)`,
+    fn: () => void decodeAmf0All(connect),
+    bytesPerOp: connect.length,
+  },
+  {
+    name: `decode onMetaData (${metadata.length} B)`,
+    fn: () => void decodeAmf0All(metadata),
+    bytesPerOp: metadata.length,
+  },
   { name: 'encode connect command', fn: () => void encodeAmf0('connect', 1, connectObject) },
 ];
 

@@ -20,17 +20,30 @@ function oneSecond(chunkSize: number): { bytes: Buffer; messages: number } {
   const parts: Buffer[] = [];
   if (chunkSize !== 128) parts.push(encodeChunksFlat({ ...setChunkSizeMessage(chunkSize), csid: 2 }, 128));
   let messages = 0;
-  const video = (i: number): Uint8Array => (i === 0 ? avcBody(KEYFRAME_BYTES, true) : avcBody(Math.round((AVG_VIDEO_BYTES * 30 - KEYFRAME_BYTES) / 29), false));
+  const video = (i: number): Uint8Array =>
+    i === 0
+      ? avcBody(KEYFRAME_BYTES, true)
+      : avcBody(Math.round((AVG_VIDEO_BYTES * 30 - KEYFRAME_BYTES) / 29), false);
   let a = 0;
   for (let v = 0; v < 30; v++) {
     const vts = Math.round((v * 1000) / 30);
     while (a < 43 && Math.round((a * 1024 * 1000) / 44_100) <= vts) {
       const ats = Math.round((a * 1024 * 1000) / 44_100);
-      parts.push(encodeChunksFlat({ csid: CSID_AUDIO, typeId: 8, streamId: 1, timestamp: ats, payload: aacBody(AVG_AUDIO_BYTES) }, chunkSize));
+      parts.push(
+        encodeChunksFlat(
+          { csid: CSID_AUDIO, typeId: 8, streamId: 1, timestamp: ats, payload: aacBody(AVG_AUDIO_BYTES) },
+          chunkSize,
+        ),
+      );
       a++;
       messages++;
     }
-    parts.push(encodeChunksFlat({ csid: CSID_VIDEO, typeId: 9, streamId: 1, timestamp: vts, payload: video(v) }, chunkSize));
+    parts.push(
+      encodeChunksFlat(
+        { csid: CSID_VIDEO, typeId: 9, streamId: 1, timestamp: vts, payload: video(v) },
+        chunkSize,
+      ),
+    );
     messages++;
   }
   return { bytes: Buffer.concat(parts), messages };

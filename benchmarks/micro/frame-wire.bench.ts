@@ -13,7 +13,18 @@ const body = avcBody(AVG_VIDEO_BYTES, false);
 let dts = 0;
 function frame(): MediaFrame {
   dts += 33;
-  return { kind: 'video', codec: 'h264', dts, pts: dts, key: false, config: false, body, payload: body.subarray(5), seq: dts, ingestTime: 0 };
+  return {
+    kind: 'video',
+    codec: 'h264',
+    dts,
+    pts: dts,
+    key: false,
+    config: false,
+    body,
+    payload: body.subarray(5),
+    seq: dts,
+    ingestTime: 0,
+  };
 }
 
 let sink = 0;
@@ -48,7 +59,11 @@ const cases: MicroCase[] = [
     name: 'all four formats for one frame',
     fn: () => {
       const w = new FrameWire(frame());
-      sink += w.httpChunkPrefix().length + w.httpChunkSuffix().length + w.wsHeader().length + w.rtmpChunks(1, 0xffffff).length;
+      sink +=
+        w.httpChunkPrefix().length +
+        w.httpChunkSuffix().length +
+        w.wsHeader().length +
+        w.rtmpChunks(1, 0xffffff).length;
     },
   },
 ];

@@ -86,14 +86,18 @@ export function bytesAllocatedPerOp(fn: () => void, batches = 21): number | null
   for (let i = 0; i < 20; i++) fn();
   const probe = medianBatchGrowth(fn, 10, 5);
   const est = probe === null ? 100_000 : Math.max(1, probe / 10);
-  const calls = Math.max(10, Math.min(10_000, Math.floor(256 * 1024 / est)));
+  const calls = Math.max(10, Math.min(10_000, Math.floor((256 * 1024) / est)));
   const growth = medianBatchGrowth(fn, calls, batches);
   const base = medianBatchGrowth(noop, calls, batches) ?? 0;
   if (growth === null) return null;
   return Math.max(0, Math.round((growth - base) / calls));
 }
 
-export async function runSuite(suite: string, cases: MicroCase[], opts: { time?: number; warmupTime?: number } = {}): Promise<MicroReport> {
+export async function runSuite(
+  suite: string,
+  cases: MicroCase[],
+  opts: { time?: number; warmupTime?: number } = {},
+): Promise<MicroReport> {
   const bench = new Bench({ time: opts.time ?? 600, warmupTime: opts.warmupTime ?? 150 });
   for (const c of cases) bench.add(c.name, c.fn);
   await bench.run();

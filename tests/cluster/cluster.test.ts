@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RtmpClient } from '../../transports/rtmp/client.js';
-import { readFlvTags } from '../interop/engine/engine-harness.js';
+import { publishFrames, readFlvTags, testFrames } from '../interop/engine/engine-harness.js';
 import { killTrackedChildren } from '../support/children.js';
 import { decode, publishTestPattern, type RunningFfmpeg } from '../support/ffmpeg.js';
 import { type NodeProcess, spawnNode } from './support/cluster-nodes.js';
@@ -17,7 +17,12 @@ let nats: NatsServerHandle;
 let A: NodeProcess;
 let B: NodeProcess;
 let C: NodeProcess;
+/** A again, restarted after the kill -9 (same node id). */
+let A2node: NodeProcess | undefined;
+const A2 = (): NodeProcess => A2node!;
 const publishers: RunningFfmpeg[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function publish(node: NodeProcess, name: string): RunningFfmpeg {
   const p = publishTestPattern({
@@ -50,8 +55,10 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
+  B?.proc.kill('SIGCONT');
+  await Promise.all(cleanups.map((c) => c().catch(() => {})));
   await Promise.all(publishers.map((p) => p.stop()));
-  await Promise.all([A, B, C].filter(Boolean).map((n) => n.stop()));
+  await Promise.all([A, B, C, A2node].filter(Boolean).map((n) => n!.stop()));
   await killTrackedChildren();
   await nats?.stop();
 }, 30_000);
@@ -114,6 +121,7 @@ describe('three nodes over NATS', () => {
     );
 
     publish(C, 'cam');
+    A2node = await spawnNode({ natsUrl: nats.url, id: 'A' });
     await waitFor(() => streamOn(B, KEY, 'C'), { timeoutMs: 10_000, intervalMs: 200 });
     const r = await decode(`${B.http}/live/cam.flv`, { seconds: 2 });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -121,44 +129,141 @@ describe('three nodes over NATS', () => {
     expect(r.frames).toBeGreaterThanOrEqual(40);
   }, 40_000);
 
-  it('rides through a NATS restart: the relay resumes for a player that stays connected', async () => {
-    let video = 0;
-    let keysAfter = 0;
-    let restarted = false;
-    let afterRestart = 0;
-    let prevAt = 0;
-    let maxGap = 0;
-    let keyAfterGap = false;
-    const playing = readFlvTags(
-      `${B.http}/live/cam.flv`,
-      (t) => {
-        if (t.type !== 9) return undefined;
-        video++;
-        if (prevAt > 0 && t.at - prevAt > maxGap) {
-          maxGap = t.at - prevAt;
-          keyAfterGap = t.body[0]! >> 4 === 1;
-        }
-        prevAt = t.at;
-        if (restarted) {
-          afterRestart++;
-          if (t.body[0]! >> 4 === 1) keysAfter++;
-        }
-        return afterRestart >= 50 ? true : undefined;
+  it('a stalled edge (SIGSTOP) never slows the origin or other edges, and skips to live on resume', async () => {
+    const onA = watchVideo(`${A2().http}/live/cam.flv`, 30_000);
+    const onB = watchVideo(`${B.http}/live/cam.flv`, 30_000);
+    await waitFor(() => (onA.video > 25 && onB.video > 25 ? undefined : `A ${onA.video}, B ${onB.video}`), {
+      timeoutMs: 8000,
+    });
+    onA.resetGap();
+    B.proc.kill('SIGSTOP');
+    await sleep(4000);
+    B.proc.kill('SIGCONT');
+    onB.resetGap();
+    const resumedAt = onB.video;
+    await waitFor(
+      () =>
+        onB.video - resumedAt >= 50 ? undefined : `${onB.video - resumedAt} video tags on B after resume`,
+      {
+        timeoutMs: 10_000,
       },
-      25_000,
     );
-    await waitFor(() => (video > 25 ? undefined : `${video} video tags`), { timeoutMs: 5000 });
-    const t0 = Date.now();
-    await nats.restart({ downMs: 500 });
-    restarted = true;
-    const r = await playing;
-    if (afterRestart < 50) console.log(r, B.log().slice(-3000), C.log().slice(-3000));
+    const lagAfter = onB.lagMs();
+    onA.stop();
+    onB.stop();
+    const edges = (await B.cluster()).relays.edges as { key: string; lateDropped?: number }[];
     console.log(
-      `NATS restart: longest gap between video tags ${Math.round(maxGap)} ms, resumed on a keyframe: ${keyAfterGap}; ${afterRestart} video tags (${keysAfter} keyframes) after restart, ${Date.now() - t0} ms`,
+      `stalled edge: other edge's longest gap ${Math.round(onA.maxGap)} ms; stalled edge dropped ${edges[0]?.lateDropped} late frames, resumed on a keyframe: ${onB.keyAfterGap}, lag after resume ${Math.round(lagAfter)} ms`,
     );
-    expect(afterRestart).toBeGreaterThanOrEqual(50);
-    expect(keyAfterGap).toBe(true);
-    const v = await B.cluster();
-    expect(v.connected).toBe(true);
-  }, 30_000);
+    expect(onA.maxGap).toBeLessThan(1000);
+    expect(onB.keyAfterGap).toBe(true);
+    expect(edges[0]?.lateDropped ?? 0).toBeGreaterThan(0);
+  }, 40_000);
+
+  it('rides through a NATS restart: local players continue, a publish during the outage fails open, relays resume', async () => {
+    const edge = watchVideo(`${B.http}/live/cam.flv`, 30_000);
+    const local = watchVideo(`${C.http}/live/cam.flv`, 30_000);
+    await waitFor(
+      () => (edge.video > 25 && local.video > 25 ? undefined : `${edge.video}/${local.video} video tags`),
+      {
+        timeoutMs: 8000,
+      },
+    );
+    edge.resetGap();
+    local.resetGap();
+    const t0 = Date.now();
+    const restarting = nats.restart({ downMs: 3000 });
+    await waitFor(async () => ((await A2().cluster()).connected ? 'A still connected' : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
+    // NATS is down: a new publish on A is accepted locally and its local players play it.
+    const frames = await testFrames();
+    const solo = await publishFrames(`${A2().rtmp}/live/solo`, frames);
+    cleanups.push(() => solo.stop());
+    let soloTags = 0;
+    await readFlvTags(
+      `${A2().http}/live/solo.flv`,
+      (t) => (t.type === 9 && ++soloTags >= 20 ? true : undefined),
+      8000,
+    );
+    expect(soloTags).toBe(20);
+    await restarting;
+    const backAt = edge.video;
+    await waitFor(
+      () => (edge.video - backAt >= 50 ? undefined : `${edge.video - backAt} video tags on B after restart`),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    edge.stop();
+    local.stop();
+    // Once NATS is back, the fail-open publish is claimed and B can pull it.
+    let soloOnB = 0;
+    await waitFor(
+      async () => {
+        soloOnB = 0;
+        await readFlvTags(
+          `${B.http}/live/solo.flv`,
+          (t) => (t.type === 9 && ++soloOnB >= 10 ? true : undefined),
+          4000,
+        );
+        return soloOnB >= 10 ? undefined : `${soloOnB} video tags of solo on B`;
+      },
+      { timeoutMs: 10_000, intervalMs: 500 },
+    );
+    console.log(
+      `NATS restart (3 s down): origin-local player's longest gap ${Math.round(local.maxGap)} ms; edge player's ${Math.round(edge.maxGap)} ms, resumed on a keyframe: ${edge.keyAfterGap}; ${Date.now() - t0} ms in all`,
+    );
+    expect(local.maxGap).toBeLessThan(1000);
+    expect(edge.keyAfterGap).toBe(true);
+    expect((await B.cluster()).connected).toBe(true);
+  }, 45_000);
 });
+
+/** Follows an HTTP-FLV stream's video tags: count, longest gap since the last reset, keyframe after it. */
+function watchVideo(url: string, timeoutMs: number) {
+  const w = {
+    video: 0,
+    maxGap: 0,
+    keyAfterGap: false,
+    lastAt: 0,
+    lastTs: 0,
+    firstAt: 0,
+    firstTs: 0,
+    done: undefined as Promise<unknown> | undefined,
+    stopped: false,
+    resetGap() {
+      w.maxGap = 0;
+      w.keyAfterGap = false;
+    },
+    /** How far the media timeline is behind the wall clock, relative to the first tag. */
+    lagMs() {
+      return w.lastAt - w.firstAt - (w.lastTs - w.firstTs);
+    },
+    stop() {
+      w.stopped = true;
+    },
+  };
+  w.done = readFlvTags(
+    url,
+    (t) => {
+      if (w.stopped) return true;
+      if (t.type !== 9) return undefined;
+      w.video++;
+      if (w.firstAt === 0) {
+        w.firstAt = t.at;
+        w.firstTs = t.timestamp;
+      }
+      if (w.lastAt > 0 && t.at - w.lastAt > w.maxGap) {
+        w.maxGap = t.at - w.lastAt;
+        w.keyAfterGap = t.body[0]! >> 4 === 1;
+      }
+      w.lastAt = t.at;
+      w.lastTs = t.timestamp;
+      return undefined;
+    },
+    timeoutMs,
+  );
+  return w;
+}

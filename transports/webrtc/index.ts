@@ -12,3 +12,4 @@ export type {
   WhepSessionStats,
 } from './types.js';
 export { WhepService } from './whep-service.js';
+export { forwardWhepToPort, serveWhepOnPort, type WhepPortMessage } from './rtc-worker-host.js';

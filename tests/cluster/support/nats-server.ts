@@ -41,7 +41,9 @@ export async function ensureNatsServer(): Promise<NatsServerHandle> {
  * Starts a private nats-server (`-js`) on a free loopback port; with `monitor`, also its HTTP
  * monitoring endpoint (`-m`, /varz, /connz) on another free port (`monitorUrl`).
  */
-export async function startNatsServer(opts: { monitor?: boolean } = {}): Promise<NatsServerHandle & { monitorUrl?: string }> {
+export async function startNatsServer(
+  opts: { monitor?: boolean } = {},
+): Promise<NatsServerHandle & { monitorUrl?: string }> {
   const bin = findNatsServerBinary();
   if (bin === undefined) throw new Error(`nats-server is not on PATH: ${INSTALL_HINT}`);
   const port = await freePort();

@@ -12,7 +12,19 @@ interface Seen {
 function tag(type: number, timestamp: number, body: number[]): number[] {
   const size = body.length;
   const ts = timestamp >>> 0;
-  const header = [type, (size >> 16) & 0xff, (size >> 8) & 0xff, size & 0xff, (ts >> 16) & 0xff, (ts >> 8) & 0xff, ts & 0xff, (ts >>> 24) & 0xff, 0, 0, 0];
+  const header = [
+    type,
+    (size >> 16) & 0xff,
+    (size >> 8) & 0xff,
+    size & 0xff,
+    (ts >> 16) & 0xff,
+    (ts >> 8) & 0xff,
+    ts & 0xff,
+    (ts >>> 24) & 0xff,
+    0,
+    0,
+    0,
+  ];
   const prev = size + 11;
   return [...header, ...body, (prev >>> 24) & 0xff, (prev >> 16) & 0xff, (prev >> 8) & 0xff, prev & 0xff];
 }
@@ -40,7 +52,9 @@ const expected: Seen[] = [
 
 function scan(pieces: Uint8Array[]): Seen[] {
   const seen: Seen[] = [];
-  const s = new FlvTagScanner((type, timestamp, size, b0, b1) => seen.push({ type, timestamp, size, b0, b1 }));
+  const s = new FlvTagScanner((type, timestamp, size, b0, b1) =>
+    seen.push({ type, timestamp, size, b0, b1 }),
+  );
   for (const p of pieces) s.push(p);
   return seen;
 }

@@ -52,7 +52,10 @@ describe('LatencyHistogram', () => {
       parts[i % 3].record(v);
     }
     const merged = new LatencyHistogram();
-    merged.merge(parts[0]).merge(JSON.parse(JSON.stringify(parts[1].toJSON()))).merge(parts[2].toJSON());
+    merged
+      .merge(parts[0])
+      .merge(JSON.parse(JSON.stringify(parts[1].toJSON())))
+      .merge(parts[2].toJSON());
     expect(merged.count).toBe(all.count);
     expect(merged.min).toBe(all.min);
     expect(merged.max).toBe(all.max);
@@ -75,6 +78,8 @@ describe('LatencyHistogram', () => {
   });
 
   it('merge() rejects a bucket index out of range', () => {
-    expect(() => new LatencyHistogram().merge({ count: 1, min: 1, max: 1, sum: 1, buckets: [[HIST_BUCKETS, 1]] })).toThrow(RangeError);
+    expect(() =>
+      new LatencyHistogram().merge({ count: 1, min: 1, max: 1, sum: 1, buckets: [[HIST_BUCKETS, 1]] }),
+    ).toThrow(RangeError);
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { HttpBodyDecoder, HttpResponseError } from '../../../benchmarks/load/raw-flv-reader.js';
 
-function run(pieces: string[]): { status: number; headers: Map<string, string> | undefined; body: string; done: boolean } {
+function run(pieces: string[]): {
+  status: number;
+  headers: Map<string, string> | undefined;
+  body: string;
+  done: boolean;
+} {
   let status = 0;
   let headers: Map<string, string> | undefined;
   let body = '';
@@ -27,7 +32,8 @@ function everySplit(text: string): string[][] {
 
 describe('HttpBodyDecoder', () => {
   it('push() undoes chunked transfer-encoding for every split of the response', () => {
-    const resp = 'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nFLV\x01\x05\r\n3;ext=1\r\nabc\r\n0\r\n\r\n';
+    const resp =
+      'HTTP/1.1 200 OK\r\nContent-Type: video/x-flv\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nFLV\x01\x05\r\n3;ext=1\r\nabc\r\n0\r\n\r\n';
     for (const pieces of everySplit(resp)) {
       const r = run(pieces);
       expect(r.status).toBe(200);
@@ -48,6 +54,8 @@ describe('HttpBodyDecoder', () => {
 
   it('push() throws HttpResponseError on a bad status line or chunk size', () => {
     expect(() => run(['RTSP/1.0 200 OK\r\n\r\n'])).toThrow(HttpResponseError);
-    expect(() => run(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'])).toThrow(/bad chunk size/);
+    expect(() => run(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'])).toThrow(
+      /bad chunk size/,
+    );
   });
 });
