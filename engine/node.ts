@@ -177,7 +177,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       const { startCluster } = await import('./cluster/cluster.js');
       this.clusterHandle = await startCluster(this, c.nats);
     }
-    this.logger.info('accepting connections', { rtmp: this.rtmpPort, http: this.httpPort, workers });
+    this.logger.debug('accepting connections', { rtmp: this.rtmpPort, http: this.httpPort, workers });
     return this.ports;
   }
 

@@ -136,7 +136,16 @@ async function main(): Promise<void> {
       for (const n of points)
         if (nodes.length) results.push(await point('cluster', nodes[0]!, nodes, nodes, n, source));
     } finally {
-      if (values['show-logs']) for (const x of nodes) console.error(`---- ${x.id}\n${x.log().split("\n").filter((l) => !l.includes(`"info"`) || l.includes("relay")).join("\n").slice(-6000)}`);
+      if (values['show-logs'])
+        for (const x of nodes)
+          console.error(
+            `---- ${x.id}\n${x
+              .log()
+              .split('\n')
+              .filter((l) => !l.includes(`"info"`) || l.includes('relay'))
+              .join('\n')
+              .slice(-6000)}`,
+          );
       await Promise.all(nodes.map((x) => x.stop()));
     }
   } finally {

@@ -182,7 +182,10 @@ export interface OurNodeOptions {
 export async function startOurNode(o: OurNodeOptions): Promise<ServerHandle> {
   const [rtmpPort, httpPort, rtcPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-node-'));
+  // e.g. RTS_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the node.
+  const nodeArgs = (process.env.RTS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [
+    ...nodeArgs,
     ...o.entry,
     'serve',
     '--host',

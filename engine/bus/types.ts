@@ -55,7 +55,11 @@ export interface Bus {
   /** `local` or `nats`. */
   readonly kind: string;
   readonly closed: boolean;
-  publish(subject: string, data: Uint8Array, opts?: { reply?: string; headers?: Record<string, string> }): void;
+  publish(
+    subject: string,
+    data: Uint8Array,
+    opts?: { reply?: string; headers?: Record<string, string> },
+  ): void;
   subscribe(subject: string, opts?: SubscribeOptions): BusSubscription;
   /** Send and await one reply; rejects with TimeoutError or NoRespondersError. */
   request(subject: string, data: Uint8Array, opts?: RequestOptions): Promise<BusMessage>;

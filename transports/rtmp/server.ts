@@ -59,7 +59,7 @@ export class RtmpServer {
         this.#listening = true;
         const addr = this.#server.address();
         const bound = typeof addr === 'object' && addr !== null ? addr.port : port;
-        this.#log.info('listening', { host, port: bound });
+        this.#log.debug('listening', { host, port: bound });
         resolve({ port: bound, host });
       });
     });

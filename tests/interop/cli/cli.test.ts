@@ -1,0 +1,104 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { verifyAuthKey } from '../../../engine/access/auth-key.js';
+import { exited, killTrackedChildren, track } from '../../support/children.js';
+import { decode, publishTestPattern } from '../../support/ffmpeg.js';
+import { waitFor } from '../../support/wait-for.js';
+
+/** The `rts` command as a user runs it, from the built package (npm start builds it the same way). */
+describe('rts command', () => {
+  afterAll(async () => {
+    await killTrackedChildren();
+  });
+
+  it('rts serve logs one line when it accepts connections, serves, and exits 0 on SIGTERM after telling its players', async () => {
+    execFileSync('node', ['scripts/build-if-needed.mjs'], { stdio: 'ignore', timeout: 120_000 });
+    const proc = track(
+      spawn(
+        'node',
+        [
+          'dist/cli/rts.js',
+          'serve',
+          '--rtmp-port',
+          '0',
+          '--http-port',
+          '0',
+          '--workers',
+          '1',
+          '--host',
+          '127.0.0.1',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    );
+    let out = '';
+    proc.stdout?.on('data', (d) => {
+      out += d;
+    });
+    const line = await waitFor(
+      () => /listening: rtmp:\/\/127\.0\.0\.1:(\d+) http:\/\/127\.0\.0\.1:(\d+)/.exec(out) ?? undefined,
+      {
+        timeoutMs: 20_000,
+        what: 'the "listening" line',
+      },
+    );
+    expect(out.trim().split('\n')).toHaveLength(1);
+    const [, rtmp, http] = line;
+    const pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${rtmp}/live/cli`,
+      seconds: 30,
+      width: 320,
+      height: 240,
+    });
+    await waitFor(
+      async () =>
+        (await (await fetch(`http://127.0.0.1:${http}/api/v1/streams`)).json()).streams.length
+          ? true
+          : undefined,
+      {
+        timeoutMs: 10_000,
+        what: 'the stream in the API',
+      },
+    );
+    const player = decode(`http://127.0.0.1:${http}/live/cli.flv`, { seconds: 30, timeoutMs: 40_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const t0 = performance.now();
+    proc.kill('SIGTERM');
+    expect(await exited(proc)).toBe(0);
+    const p = await player;
+    expect(p.frames).toBeGreaterThan(10);
+    expect(p.elapsedMs).toBeLessThan(15_000); // the player was told the stream ended, not left hanging
+    expect(performance.now() - t0).toBeLessThan(8000);
+    await pub.stop();
+  }, 90_000);
+
+  it('rts sign prints a URL signed with a Type A auth_key for its path', () => {
+    const out = execFileSync(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'cli/rts.ts',
+        'sign',
+        'artc://rts.example.com/live/cam',
+        '--key',
+        'k',
+        '--ttl',
+        '60',
+      ],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
+    const url = new URL(out.replace('artc:', 'http:'));
+    expect(out.startsWith('artc://rts.example.com/live/cam?auth_key=')).toBe(true);
+    const v = verifyAuthKey({
+      uri: '/live/cam',
+      authKey: url.searchParams.get('auth_key') ?? '',
+      keys: ['k'],
+      validitySeconds: 0,
+      nowSeconds: Date.now() / 1000,
+    });
+    expect(v).toEqual({ ok: true });
+  });
+});
