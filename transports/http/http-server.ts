@@ -109,6 +109,7 @@ export class HttpServer {
         });
       },
     );
+    this.server.maxConnections = node.config.limits.maxConnections;
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
