@@ -5,6 +5,7 @@ import type { RtmpPlayer, RtmpPublishHandle, RtmpServerConnection } from '../tra
 import { RtmpServer } from '../transports/rtmp/server.js';
 import type { RtmpStreamRequest } from '../transports/rtmp/session.js';
 import { AccessPolicy, type AccessRequest, type PlayProtocol } from './access/access-policy.js';
+import { rtsRefusal } from './access/rts-rules.js';
 import { type Config, type ConfigInput, resolveConfig } from './config/config.js';
 import { InvalidStateError, RefusedError } from './errors.js';
 import { TypedEmitter } from './events/typed-emitter.js';
@@ -81,6 +82,8 @@ export interface StreamSummary extends Omit<StreamInfo, 'players'> {
 }
 
 let nextPlayerId = 1;
+/** How long an RTS request waits for a starting transcoded variant's sequence headers. */
+const RTS_SOURCE_WAIT_MS = 8000;
 
 /**
  * A node: the composition root. The main thread owns the TCP listeners (RTMP, HTTP) and their
@@ -328,6 +331,43 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     return stream;
   }
 
+  /**
+   * What an RTS (WebRTC) viewer of `stream` is served from, after the RTS rules: the stream itself,
+   * or its `audio-opus` variant when the publisher sends AAC (browsers need Opus). The serving
+   * stream is attached to the RTC worker. Throws RefusedError (406) naming the broken rule.
+   */
+  async rtsSource(stream: LiveStream): Promise<LiveStream> {
+    const pool = this.workers;
+    if (pool.rtcIndex < 0) throw new RefusedError('RTS_ERR_NO_RTC', 'this node serves no WebRTC', 501);
+    const info = await pool.info(stream.worker, stream.key);
+    const refusal = rtsRefusal(info, stream.name);
+    if (refusal) throw new RefusedError('RTS_ERR_RTS_RULE', refusal, 406);
+    let serving = stream;
+    if (stream.ring.config('audio')?.codec === 'aac') {
+      const variant = this.variants.ensure(stream, 'audio-opus');
+      if (!variant)
+        throw new RefusedError('RTS_ERR_TRANSCODE', 'AAC needs an Opus transcode and none could start', 503);
+      serving = variant;
+    }
+    // A variant that is just starting has no sequence headers yet: the answer needs both tracks.
+    const wantAudio = !!stream.ring.config('audio');
+    const ready = () =>
+      !!serving.ring.config('video') && (!wantAudio || serving.ring.config('audio')?.codec === 'opus');
+    for (let waited = 0; !ready() && waited < RTS_SOURCE_WAIT_MS; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (!ready()) throw new RefusedError('RTS_ERR_TRANSCODE', 'the transcoded stream did not start in time', 503);
+    pool.attachRtc({
+      key: serving.key,
+      app: serving.app,
+      stream: serving.name,
+      domain: serving.domain,
+      gen: serving.gen,
+      ring: serving.ring.buffers,
+    });
+    return serving;
+  }
+
   /** Plugs a cluster in (engine/cluster). */
   setCluster(cluster: ClusterHooks | undefined): void {
     this.cluster = cluster;
@@ -348,6 +388,8 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     stream.end(reason);
     if (this.streamsByKey.get(stream.key) === stream) this.streamsByKey.delete(stream.key);
     this.pool?.detach(stream.worker, stream.key, stream.gen, reason);
+    if (this.pool?.rtcHas(stream.key, stream.gen))
+      this.pool.detach(this.pool.rtcIndex, stream.key, stream.gen, reason);
     this.recentlyEnded.set(stream.key, stream);
     setTimeout(() => {
       if (this.recentlyEnded.get(stream.key) === stream) this.recentlyEnded.delete(stream.key);
@@ -505,8 +547,13 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
   }
 
   private async summary(s: LiveStream): Promise<StreamSummary> {
-    const info = await this.workers.info(s.worker, s.key);
+    const pool = this.workers;
+    const info = await pool.info(s.worker, s.key);
     const players: Record<string, number> = { rtmp: 0, flv: 0, 'ws-flv': 0, hls: 0, rts: 0, ...info.players };
+    if (pool.rtcHas(s.key, s.gen)) {
+      const rtc = await pool.info(pool.rtcIndex, s.key).catch(() => undefined);
+      players.rts = rtc?.players.rts ?? 0;
+    }
     let bytesOut = 0;
     for (const p of s.players) {
       players[p.protocol] = (players[p.protocol] ?? 0) + 1;

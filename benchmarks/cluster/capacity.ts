@@ -13,6 +13,7 @@
  * usage: node --import tsx benchmarks/cluster/capacity.ts [--points 150,300,450] [--seconds 10]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -104,6 +105,7 @@ async function point(
       deliveredMbps: Math.round(((bytes * 8) / seconds / 1e6) * 10) / 10,
       latencyMs: { p50: lat.percentile(50), p99: lat.percentile(99) },
       nodesCpuPercent: Object.fromEntries(all.map((x, i) => [x.id, Math.round(procs[i]!.cpuPercent)])),
+      loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
       nodesRssMB: Object.fromEntries(all.map((x, i) => [x.id, Math.round(procs[i]!.rssMaxBytes / 1e6)])),
       clientsCpuPercent: Math.round(clientCpu),
     };
@@ -155,7 +157,18 @@ async function main(): Promise<void> {
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(
     outFile,
-    `${JSON.stringify({ bench: 'players in real time, 1 node vs 3 clustered nodes on one 2-core box', date: new Date().toISOString(), source: DEFAULT_SOURCE, seconds, results }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        bench: 'players in real time, 1 node vs 3 clustered nodes on one 2-core box',
+        date: new Date().toISOString(),
+        loadAverageAtEnd: loadavg(),
+        source: DEFAULT_SOURCE,
+        seconds,
+        results,
+      },
+      null,
+      2,
+    )}\n`,
   );
   console.log(`wrote ${outFile}`);
 }

@@ -50,13 +50,13 @@ const clients: ClientState[] = [];
 let stopAt = 0;
 
 function get(agent: Agent, host: string, port: number, path: string, timeoutMs: number) {
-  return new Promise<{ status: number; body: Buffer; ms: number }>((resolve) => {
+  return new Promise<{ status: number; body: Buffer; ms: number; path?: string }>((resolve) => {
     const t0 = performance.now();
     const req = request({ host, port, path, agent, method: 'GET' }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms: performance.now() - t0 }),
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms: performance.now() - t0, path }),
       );
       res.on('error', () => resolve({ status: -2, body: Buffer.alloc(0), ms: performance.now() - t0 }));
     });
@@ -76,6 +76,7 @@ function record(kind: Kind, r: { status: number; body: Buffer; ms: number }, st:
   }
   if (r.status !== 200) {
     st.errors++;
+    if (process.env.HLS_DEBUG) console.error(kind, r.status, (r as { path?: string }).path);
     return false;
   }
   if (counting) {
@@ -168,6 +169,7 @@ async function llClient(o: Start, st: ClientState): Promise<void> {
       }
       // The next part: of the same segment, or part 0 of the next one once this segment is complete.
       const complete = pl.segments.some((x) => x.msn === lastMsn);
+      const prevAsk = `${askMsn}.${askPart}`;
       askMsn = complete ? lastMsn + 1 : lastMsn;
       askPart = complete ? 0 : lastPart + 1;
       if (todo.length === 0 && !blocking) {
@@ -175,9 +177,12 @@ async function llClient(o: Start, st: ClientState): Promise<void> {
         continue;
       }
       if (blocking && todo.length === 0) {
-        // A blocking reload that returned nothing new: count it and back off a little.
-        statuses['blocked returned no new part'] = (statuses['blocked returned no new part'] ?? 0) + 1;
-        await sleep(20);
+        // A blocking reload that returned nothing new: the segment ended (expected once per
+        // segment, as with hls.js), or the server answered early (then back off a little).
+        const ended = prevAsk !== `${askMsn}.${askPart}`;
+        const key = ended ? 'blocked: segment complete, no new part' : 'blocked: returned early';
+        if (Date.now() >= countFrom) statuses[key] = (statuses[key] ?? 0) + 1;
+        if (!ended) await sleep(20);
       }
       blocking = true;
     }
@@ -217,12 +222,17 @@ async function run(o: Start): Promise<void> {
   });
 }
 
-process.on('message', (m: Start | { type: 'snap'; id: number }) => {
-  if (m.type === 'start') void run(m);
+let me = 0;
+process.on('message', (m: (Start & { index: number }) | { type: 'snap'; id: number }) => {
+  if (m.type === 'start') {
+    me = m.index;
+    void run(m);
+  }
   else if (m.type === 'snap') {
     process.send!({
       type: 'snap',
       id: m.id,
+      index: me,
       at: Date.now(),
       clients: clients.map((c) => [c.kind === 'classic' ? 0 : 1, c.endWall, c.msn, c.part]),
     });

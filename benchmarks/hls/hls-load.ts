@@ -45,6 +45,7 @@ const { values: a } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string' },
     label: { type: 'string', default: '' },
+    'wait-quiet': { type: 'string', default: '0' },
   },
 });
 const N = Number(a.classic);
@@ -102,8 +103,30 @@ function summarizeProfiles(dir: string) {
   return out.sort((x, y) => y.totalMs - x.totalMs);
 }
 
+/** Busy jiffies and total jiffies per CPU from /proc/stat. */
+function cpuStat(): { busy: number; total: number }[] {
+  return readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d+ /.test(l))
+    .map((l) => {
+      const v = l.trim().split(/\s+/).slice(1).map(Number);
+      const total = v.reduce((x, y) => x + y, 0);
+      return { busy: total - v[3] - (v[4] ?? 0), total };
+    });
+}
+
 async function main(): Promise<void> {
   pin(process.pid, '1');
+  // Shared machine: wait (bounded) until both CPUs are mostly idle before measuring.
+  const quietUntil = Date.now() + Number(a['wait-quiet']) * 1000;
+  while (Date.now() < quietUntil) {
+    const s0 = cpuStat();
+    await sleep(2000);
+    const s1 = cpuStat();
+    const busy = s1.map((e, i) => (e.busy - s0[i].busy) / Math.max(1, e.total - s0[i].total));
+    if (Math.max(...busy) < 0.25) break;
+    console.error(`waiting for a quiet machine: busy ${busy.map((b) => Math.round(b * 100)).join('/')} %`);
+  }
   const file = await sourceFile(60);
   const frames = readFlvFrames(file);
   const profDir = a['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'rts-hls-prof-')) : undefined;
@@ -135,7 +158,7 @@ async function main(): Promise<void> {
 
     const clientsFile = new URL('./hls-clients.ts', import.meta.url).pathname;
     const results: Promise<any>[] = [];
-    const snapWaiters = new Map<number, ((m: any) => void)[]>();
+    const snapWaiters = new Map<string, (m: any) => void>();
     const countFrom = Date.now() + rampMs + warmMs;
     const runMs = warmMs + durationMs;
     for (let i = 0; i < procs; i++) {
@@ -148,13 +171,14 @@ async function main(): Promise<void> {
         new Promise((resolve) =>
           c.on('message', (m: any) => {
             if (m.type === 'result') resolve(m);
-            else if (m.type === 'snap') snapWaiters.get(m.id)?.shift()?.(m);
+            else if (m.type === 'snap') snapWaiters.get(`${m.id}:${m.index}`)?.(m);
           }),
         ),
       );
       const share = (n: number) => Math.floor(n / procs) + (i < n % procs ? 1 : 0);
       c.send({
         type: 'start',
+        index: i,
         host: '127.0.0.1',
         port: server.httpPort,
         stream: STREAM,
@@ -179,9 +203,22 @@ async function main(): Promise<void> {
     let nextSnap = countFrom;
     let snapId = 0;
     let prev = sampleProc(server.pid);
+    const clientTicks = () =>
+      [process.pid, ...children.map((c) => c.pid!)].reduce((acc, pid) => acc + (sampleProc(pid)?.cpuTicks ?? 0), 0);
+    let cpuStart: { busy: number; total: number }[] | undefined;
+    let cpuEnd: { busy: number; total: number }[] | undefined;
+    let clientStart: { t: number; ticks: number } | undefined;
+    let clientEnd: { t: number; ticks: number } | undefined;
     while (Date.now() < endAt - 500) {
       await sleep(1000);
       const s = sampleProc(server.pid);
+      if (Date.now() >= countFrom) {
+        cpuStart ??= cpuStat();
+        cpuEnd = cpuStat();
+        const c = { t: performance.now(), ticks: clientTicks() };
+        clientStart ??= c;
+        clientEnd = c;
+      }
       if (s && prev && Date.now() >= countFrom) {
         samples.push(s);
         rss.push(s.rssBytes);
@@ -201,11 +238,9 @@ async function main(): Promise<void> {
         const serverLlEnd = lp?.parts.at(-1)?.endWall ?? 0;
         const snaps = await Promise.all(
           children.map(
-            (ch) =>
+            (ch, ci) =>
               new Promise<any>((resolve) => {
-                const list = snapWaiters.get(id) ?? [];
-                list.push(resolve);
-                snapWaiters.set(id, list);
+                snapWaiters.set(`${id}:${ci}`, resolve);
                 ch.send({ type: 'snap', id });
               }),
           ),
@@ -262,6 +297,13 @@ async function main(): Promise<void> {
       serverCpuPct: cpu?.cpuPct,
       serverCpuPerSecMedian: round(median(cpuPerSec), 1),
       serverThreads: cpu?.threads,
+      clientsCpuPct:
+        clientStart && clientEnd && clientEnd.t > clientStart.t
+          ? round(((clientEnd.ticks - clientStart.ticks) / 100 / ((clientEnd.t - clientStart.t) / 1000)) * 100, 1)
+          : null,
+      // Whole-machine busy % per CPU (anything else running on the box shows up here).
+      systemCpuBusyPct: cpuStart && cpuEnd ? cpuEnd.map((e, i) => round(((e.busy - cpuStart![i].busy) / Math.max(1, e.total - cpuStart![i].total)) * 100, 1)) : null,
+      loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
       rssMBMedian: round(median(rss) / 2 ** 20),
       rssMBMax: round(Math.max(...rss) / 2 ** 20),
       deliveredMbps: round((bytes * 8) / (runMs - warmMs) / 1000, 0),

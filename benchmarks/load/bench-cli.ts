@@ -11,10 +11,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SOURCE, ensureSourceFile, type LoadedSource, loadSource } from './media-source.js';
 import type { PlayerClient } from './player-messages.js';
+import { waitForQuietMachine } from './proc-sampler.js';
 import { makeRecord, ratiosTable, resultsTable, writeRecord } from './report.js';
 import { type PointResult, runPoint } from './run-point.js';
 import {
@@ -46,6 +48,7 @@ options:
   --server-cpus LIST --client-cpus LIST   taskset CPU lists (default 0 and 1)
   --client light|full        light: raw sockets, one shared read buffer, media never copied (default);
                              full: our RtmpClient / node:http per player (costs the client ~3x more)
+  --wait-quiet S             on a shared machine: before each point wait up to S seconds for it to be idle
   --out DIR                  where the JSON goes (default benchmarks/results)
 compare mode:
   --servers rts,nms,nginx    servers to run (nginx-rtmp only when installed; RTMP only)
@@ -65,6 +68,8 @@ export interface CurveOptions {
   serverCpus: string;
   clientCpus: string;
   client: PlayerClient;
+  /** Before each point, wait up to this long for the machine to be quiet (0: do not wait). */
+  quietWaitMs: number;
   log: (line: string) => void;
 }
 
@@ -117,6 +122,9 @@ function autoProcesses(players: number): number {
   return Math.max(1, Math.min(4, Math.ceil(players / 250)));
 }
 
+/** 'Quiet' for --wait-quiet: everything running on the machine below a third of one core. */
+const QUIET_BUSY_PERCENT = 35;
+
 let sourceCache: LoadedSource | undefined;
 async function source(log: (s: string) => void): Promise<LoadedSource> {
   if (sourceCache) return sourceCache;
@@ -143,6 +151,13 @@ async function point(
   playUrl: string,
   pid: number | undefined,
 ): Promise<PointResult> {
+  if (o.quietWaitMs > 0) {
+    const busy = await waitForQuietMachine(QUIET_BUSY_PERCENT, o.quietWaitMs, cpus().length);
+    if (busy > QUIET_BUSY_PERCENT)
+      o.log(
+        `  machine still busy (${busy.toFixed(0)} % of a core) after ${o.quietWaitMs / 1000} s: running anyway`,
+      );
+  }
   o.log(`${server} ${protocol} ${players} players, ${o.seconds} s`);
   const r = await runPoint({
     server,
@@ -293,6 +308,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
       'server-cpus': { type: 'string', default: '0' },
       'client-cpus': { type: 'string', default: '1' },
       client: { type: 'string', default: 'light' },
+      'wait-quiet': { type: 'string', default: '0' },
       out: { type: 'string' },
       compare: { type: 'boolean', default: false },
       servers: { type: 'string', default: 'rts,nms,nginx' },
@@ -320,6 +336,7 @@ export async function runBenchCli(argv: string[]): Promise<void> {
     serverCpus: values['server-cpus'] ?? '0',
     clientCpus: values['client-cpus'] ?? '1',
     client: parseClient(values.client ?? 'light'),
+    quietWaitMs: Number(values['wait-quiet'] ?? 0) * 1000,
     log: (line) => console.log(line),
   };
   if (pin) pinSelf(curve.clientCpus);

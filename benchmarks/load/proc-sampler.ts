@@ -124,3 +124,23 @@ export class MachineLoad {
     return ((end.busy - this.#start.busy) / (end.total - this.#start.total)) * 100 * this.#cores;
   }
 }
+
+/**
+ * Waits (bounded by `maxWaitMs`) until the machine's busy time over a 2 s window is below
+ * `maxBusyPercent` (% of one core, summed over cores). Returns the last busy figure seen.
+ */
+export async function waitForQuietMachine(
+  maxBusyPercent: number,
+  maxWaitMs: number,
+  cores: number,
+): Promise<number> {
+  const deadline = Date.now() + maxWaitMs;
+  let busy = Number.NaN;
+  for (let i = 0; i < 1000; i++) {
+    const m = new MachineLoad(cores);
+    await new Promise((r) => setTimeout(r, 2000));
+    busy = m.stop();
+    if (!(busy > maxBusyPercent) || Date.now() >= deadline) return busy;
+  }
+  return busy;
+}

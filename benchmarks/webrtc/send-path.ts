@@ -51,7 +51,13 @@ async function pair(port: number): Promise<{ track: ndc.Track; close(): void }> 
   });
   client.setRemoteDescription(answer, 'answer');
   await new Promise<void>((res) => track.onOpen(() => res()));
-  return { track, close: () => (client.close(), server.close()) };
+  return {
+    track,
+    close: () => {
+      client.close();
+      server.close();
+    },
+  };
 }
 
 function avcc(type: number, size: number): Buffer {

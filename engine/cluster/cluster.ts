@@ -195,12 +195,7 @@ export class ClusterMember {
       cluster: this.#opts.cluster,
       ttlMs: this.#opts.ttlMs,
       logger: this.#logger,
-      onLost: (key, holder) => {
-        this.#logger.warn('another node now holds a stream published here; serving local players only', {
-          stream: key,
-          holder: holder?.nodeId,
-        });
-      },
+      onLost: (key, holder) => this.#stopOrigin(key, `claim lost to node ${holder?.nodeId ?? '?'}`),
     });
     this.#statsSub = this.#bus.subscribe(`${this.prefix}.node.stats`, {
       callback: (m) => {
@@ -299,12 +294,7 @@ export class ClusterMember {
         else this.#logger.info('stream claimed in the cluster after a fail-open publish', { stream: key });
       } else if (ok === false && !u.warned) {
         u.warned = true;
-        this.#logger.warn(
-          'stream accepted while NATS was down is published on another node too; local players only',
-          {
-            stream: key,
-          },
-        );
+        this.#stopOrigin(key, 'published on another node too (accepted while NATS was down)');
       }
     }
   }
@@ -327,6 +317,23 @@ export class ClusterMember {
     };
     this.#origins.set(key, origin);
     stream.addPlayer(origin.tap);
+  }
+
+  /**
+   * Another node holds this name (a partition outlived the TTL, or a fail-open publish collided):
+   * stop relaying so edges follow one origin only; local players keep playing.
+   */
+  #stopOrigin(key: string, why: string): void {
+    const o = this.#origins.get(key);
+    if (o) {
+      this.#origins.delete(key);
+      o.stream.removePlayer(o.tap);
+      o.publisher.close();
+    }
+    this.#logger.warn('stream no longer relayed from this node; serving local players only', {
+      stream: key,
+      why,
+    });
   }
 
   #originFrame(o: OriginRelay, frame: MediaFrame): void {

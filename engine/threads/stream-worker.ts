@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { newStreamSystem, StreamActorHost, type WorkerEgress } from '../../actors/stream/stream-host.js';
 import { createLogger, type LogLevel } from '../logging/logger.js';
 import { PacketRingView } from '../memory/packet-ring.js';
-import { loadWorkerEgresses } from './worker-egresses.js';
+import { loadWorkerEgresses, type WorkerRole } from './worker-egresses.js';
 import { decodeWire, encodeWire, type FromWorker, type ToWorker, type Wire } from './worker-messages.js';
 
 /**
@@ -11,6 +11,7 @@ import { decodeWire, encodeWire, type FromWorker, type ToWorker, type Wire } fro
  */
 export interface StreamWorkerData {
   index: number;
+  role: WorkerRole;
   logLevel: LogLevel;
   /** Serialisable config for the egresses. */
   config: Record<string, unknown>;
@@ -27,7 +28,7 @@ function send(msg: FromWorker, extra?: Omit<Wire, 'm'>, transfer?: ArrayBuffer[]
 const logger = createLogger(
   (level, ns, msg, fields) => send({ t: 'log', level, ns, msg, fields }),
   data.logLevel,
-  `rts:worker[${data.index}]`,
+  data.role === 'rtc' ? 'rts:rtc-worker' : `rts:worker[${data.index}]`,
 );
 const system = newStreamSystem(logger);
 const streams = new Map<string, StreamActorHost>();
@@ -107,7 +108,7 @@ async function onMessage(w: Wire): Promise<void> {
   }
 }
 
-egresses = await loadWorkerEgresses(data.index, data.config, logger);
+egresses = await loadWorkerEgresses(data.role, data.config, logger);
 port.on('message', (w: Wire) => {
   onMessage(w).catch((err) => logger.error('worker message failed', { error: String(err) }));
 });

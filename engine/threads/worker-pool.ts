@@ -46,7 +46,10 @@ class WorkerSlot {
   ready!: Promise<void>;
   readonly streams = new Map<string, Placed>();
   restarts = 0;
-  constructor(readonly index: number) {}
+  constructor(
+    readonly index: number,
+    readonly role: 'streams' | 'rtc',
+  ) {}
 }
 
 /**
@@ -61,25 +64,49 @@ export class StreamWorkerPool {
   private closing = false;
 
   private constructor(
-    private readonly data: Omit<StreamWorkerData, 'index'>,
+    private readonly data: Omit<StreamWorkerData, 'index' | 'role'>,
     private readonly logger: Logger,
     private readonly onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
   ) {}
 
   static async start(
     count: number,
-    data: Omit<StreamWorkerData, 'index'>,
+    data: Omit<StreamWorkerData, 'index' | 'role'>,
     logger: Logger,
     onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
+    rtcWorker = true,
   ): Promise<StreamWorkerPool> {
     const pool = new StreamWorkerPool(data, logger, onEvent);
-    for (let i = 0; i < count; i++) pool.slots.push(new WorkerSlot(i));
+    for (let i = 0; i < count; i++) pool.slots.push(new WorkerSlot(i, 'streams'));
+    if (rtcWorker) pool.slots.push(new WorkerSlot(count, 'rtc'));
     await Promise.all(pool.slots.map((s) => pool.spawn(s)));
     return pool;
   }
 
+  /** Stream workers (the RTC worker not counted). */
   get size(): number {
-    return this.slots.length;
+    return this.slots.filter((s) => s.role === 'streams').length;
+  }
+
+  /** Index of the RTC worker (WebRTC egress), or -1 when the node runs none. */
+  get rtcIndex(): number {
+    return this.slots.findIndex((s) => s.role === 'rtc');
+  }
+
+  /** Attaches a stream to the RTC worker once (it follows the stream's ring from then on). */
+  attachRtc(p: Placed): boolean {
+    const i = this.rtcIndex;
+    if (i < 0) return false;
+    const placed = this.slots[i].streams.get(p.key);
+    if (placed && placed.gen === p.gen) return true;
+    this.attach(i, p);
+    return true;
+  }
+
+  /** True when the RTC worker follows this stream (generation `gen`). */
+  rtcHas(key: string, gen: number): boolean {
+    const i = this.rtcIndex;
+    return i >= 0 && this.slots[i].streams.get(key)?.gen === gen;
   }
 
   /** Thread ids of the workers (for per-thread CPU in /proc/self/task). */
@@ -88,7 +115,7 @@ export class StreamWorkerPool {
   }
 
   private spawn(slot: WorkerSlot): Promise<void> {
-    const worker = startWorker('stream-worker', { ...this.data, index: slot.index });
+    const worker = startWorker('stream-worker', { ...this.data, index: slot.index, role: slot.role });
     slot.worker = worker;
     slot.ready = new Promise<void>((resolve, reject) => {
       const onReady = (w: Wire) => {
@@ -171,7 +198,7 @@ export class StreamWorkerPool {
   /** The worker with the fewest streams. */
   place(): number {
     let best = this.slots[0];
-    for (const s of this.slots) if (s.streams.size < best.streams.size) best = s;
+    for (const s of this.slots) if (s.role === 'streams' && s.streams.size < best.streams.size) best = s;
     return best.index;
   }
 

@@ -62,6 +62,10 @@ export interface RtsPlayerStats {
   jitterBufferDelay: number | undefined;
   framesDecoded: number;
   framesDropped: number;
+  /** Audio RTP packets received (WebRTC). */
+  audioPacketsReceived: number;
+  /** Video freezes the browser counted (WebRTC `freezeCount`). */
+  freezeCount: number;
   /** 'waiting' events after the first frame. */
   stalls: number;
   /** From play() to the first decoded frame. */
@@ -283,6 +287,8 @@ export class RtsPlayer {
       jitterBufferDelay: undefined,
       framesDecoded: 0,
       framesDropped: 0,
+      audioPacketsReceived: 0,
+      freezeCount: 0,
       stalls: this.stallCount,
       timeToFirstFrameMs: this.ttff,
       currentTime: this.video.currentTime,
@@ -296,8 +302,11 @@ export class RtsPlayer {
         if (r.type === 'inbound-rtp' && r.kind === 'video') {
           s.framesDecoded = Number(r.framesDecoded ?? 0);
           s.framesDropped = Number(r.framesDropped ?? 0);
+          s.freezeCount = Number(r.freezeCount ?? 0);
           const emitted = Number(r.jitterBufferEmittedCount ?? 0);
           if (emitted > 0) s.jitterBufferDelay = (Number(r.jitterBufferDelay ?? 0) / emitted) * 1000;
+        } else if (r.type === 'inbound-rtp' && r.kind === 'audio') {
+          s.audioPacketsReceived = Number(r.packetsReceived ?? 0);
         } else if (r.type === 'candidate-pair' && (r.nominated || r.selected) && r.state === 'succeeded') {
           if (typeof r.currentRoundTripTime === 'number') s.rtt = r.currentRoundTripTime * 1000;
         }

@@ -8,6 +8,7 @@ import { RefusedError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/logging/logger.js';
 import type { PlayContext, RtsNode } from '../../engine/node.js';
 import { HttpFlvPlayer, WsFlvPlayer } from '../flv/http-flv-player.js';
+import { whepPathOf } from '../webrtc/whep-path.js';
 import { parseRequestTarget, type RequestTarget } from './request-target.js';
 
 const CORS: Record<string, string> = {
@@ -314,38 +315,69 @@ export class HttpServer {
     url: URL,
     kind: 'hls' | 'whep',
   ): Promise<void> {
-    let ctx: PlayContext;
     const method = req.method ?? 'GET';
+    const query = queryOf(url);
+    const headers: Record<string, string | undefined> = {
+      'content-type': req.headers['content-type'],
+      'if-match': req.headers['if-match'],
+      host: req.headers.host,
+      'x-remote-address': req.socket.remoteAddress,
+    };
+    let body: Uint8Array | undefined;
+    if (method === 'POST' || method === 'PATCH') {
+      body = await readBody(req, MAX_BODY_BYTES);
+      if (!body) return send(res, 413, `request body over ${MAX_BODY_BYTES} bytes\n`);
+    }
+    const pool = this.node.workers;
+    // A WHEP session (PATCH/DELETE of /{domain}~{app}/{stream}/session/{id}) is authorised by its
+    // unguessable id and lives on the RTC worker.
+    if (kind === 'whep' && target.rest !== '') {
+      if (pool.rtcIndex < 0) return send(res, 404, 'no such WHEP session\n');
+      const path = `/${target.app}/${target.stream}/${target.rest}`;
+      const { res: r, body: bytes } = await pool.http(
+        pool.rtcIndex,
+        'whep',
+        '',
+        { method, path, query, headers },
+        body,
+      );
+      return send(
+        res,
+        r.status,
+        bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : (r.body ?? ''),
+        r.headers,
+      );
+    }
+    let ctx: PlayContext;
     try {
-      // A WHEP session (DELETE/PATCH below /whep/) is authorised by its unguessable id.
-      if (kind === 'whep' && target.rest !== '') {
-        ctx = {
-          streamKey: '',
-          app: target.app,
-          stream: target.stream,
-          domain: '',
-          protocol: 'rts',
-          remoteAddress: '',
-          query: {},
-        };
-      } else {
-        ctx = await this.authorize(
-          req,
-          target,
-          url,
-          kind === 'hls' ? 'hls' : 'rts',
-          kind === 'hls' ? 'hls' : 'rts',
-        );
-      }
+      ctx = await this.authorize(
+        req,
+        target,
+        url,
+        kind === 'hls' ? 'hls' : 'rts',
+        kind === 'hls' ? 'hls' : 'rts',
+      );
     } catch (err) {
       const r = refusal(err);
       return send(res, r.status, `${r.reason}\n`);
     }
-    const stream = ctx.streamKey
-      ? ((await this.node.findStream(ctx)) ??
-        (kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined))
-      : [...this.node.liveStreamsNamed(target.app, target.stream)][0];
+    let stream =
+      (await this.node.findStream(ctx)) ??
+      (kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined);
     if (!stream) return send(res, 404, `stream /${target.app}/${target.stream} is not published\n`);
+    let worker = stream.worker;
+    let path = target.rest;
+    if (kind === 'whep') {
+      if (method !== 'POST') return send(res, 405, 'POST an SDP offer\n', { Allow: 'POST, OPTIONS' });
+      try {
+        stream = await this.node.rtsSource(stream);
+      } catch (err) {
+        const r = refusal(err);
+        return send(res, r.status, `${r.reason}\n`);
+      }
+      worker = pool.rtcIndex;
+      path = whepPathOf(stream.key);
+    }
     const cacheKey = `${stream.key}#${stream.gen}#${target.rest}`;
     if (kind === 'hls') {
       const hit = this.hlsCache.get(cacheKey);
@@ -360,23 +392,11 @@ export class HttpServer {
         );
       }
     }
-    let body: Uint8Array | undefined;
-    if (method === 'POST' || method === 'PATCH') {
-      body = await readBody(req, MAX_BODY_BYTES);
-      if (!body) return send(res, 413, `request body over ${MAX_BODY_BYTES} bytes\n`);
-    }
-    const query = queryOf(url);
-    const headers: Record<string, string | undefined> = {
-      'content-type': req.headers['content-type'],
-      'if-match': req.headers['if-match'],
-      host: req.headers.host,
-      'x-remote-address': req.socket.remoteAddress,
-    };
-    const { res: r, body: bytes } = await this.node.workers.http(
-      stream.worker,
+    const { res: r, body: bytes } = await pool.http(
+      worker,
       kind,
       stream.key,
-      { method, path: target.rest, query, headers },
+      { method, path, query, headers },
       body,
       kind === 'hls' ? 20_000 : 15_000,
     );

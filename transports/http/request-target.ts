@@ -4,7 +4,7 @@
  * /{app}/{stream}.flv              HTTP-FLV (and WebSocket-FLV on upgrade)
  * /{app}/{stream}.m3u8             HLS (MPEG-TS segments)
  * /{app}/{stream}/ll.m3u8          LL-HLS (fMP4 parts); segments and parts below /{app}/{stream}/
- * /{app}/{stream}                  WHEP (POST an SDP offer); sessions below /{app}/{stream}/whep/…
+ * /{app}/{stream}                  WHEP (POST an SDP offer); sessions at /{domain}~{app}/{stream}/session/{id}
  * ```
  */
 export type RequestTarget =
@@ -44,7 +44,7 @@ export function parseRequestTarget(pathname: string): RequestTarget {
   }
   const stream = parts[1];
   const rest = parts.slice(2).join('/');
-  if (parts[2] === 'whep') return { kind: 'whep', app, stream, uri: `/${app}/${stream}`, rest };
+  if (parts[2] === 'session') return { kind: 'whep', app, stream, uri: `/${app}/${stream}`, rest };
   const uri = rest === 'll.m3u8' ? `/${app}/${stream}/ll.m3u8` : `/${app}/${stream}.m3u8`;
   return { kind: 'hls', app, stream, uri, rest: `${stream}/${rest}` };
 }

@@ -1,5 +1,6 @@
 export { type ArtcUrl, parseArtcUrl, whepUrlOf } from './artc-url.js';
 export { RtcpError, SdpError, WhepError } from './errors.js';
+export { forwardWhepToPort, serveWhepOnPort, type WhepPortMessage } from './rtc-worker-host.js';
 export { shutdownWebrtcRuntime } from './runtime.js';
 export type {
   CheckPlayable,
@@ -12,4 +13,3 @@ export type {
   WhepSessionStats,
 } from './types.js';
 export { WhepService } from './whep-service.js';
-export { forwardWhepToPort, serveWhepOnPort, type WhepPortMessage } from './rtc-worker-host.js';

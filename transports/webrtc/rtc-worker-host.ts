@@ -16,14 +16,19 @@ export type WhepPortMessage =
 export function serveWhepOnPort(service: WhepService, port: MessagePort): () => void {
   const onMessage = (msg: WhepPortMessage): void => {
     if (msg.type !== 'whep-request') return;
-    void service.handle(msg.req).then((res) => port.postMessage({ type: 'whep-response', id: msg.id, res } satisfies WhepPortMessage));
+    void service
+      .handle(msg.req)
+      .then((res) => port.postMessage({ type: 'whep-response', id: msg.id, res } satisfies WhepPortMessage));
   };
   port.on('message', onMessage);
   return () => port.off('message', onMessage);
 }
 
 /** In the HTTP thread: a `handle()` that forwards to the service's thread, with a timeout. */
-export function forwardWhepToPort(port: MessagePort, timeoutMs = 10_000): {
+export function forwardWhepToPort(
+  port: MessagePort,
+  timeoutMs = 10_000,
+): {
   handle(req: WhepRequest): Promise<WhepResponse>;
   close(): void;
 } {
@@ -44,10 +49,18 @@ export function forwardWhepToPort(port: MessagePort, timeoutMs = 10_000): {
       return new Promise<WhepResponse>((resolve) => {
         const timer = setTimeout(() => {
           pending.delete(id);
-          resolve({ status: 504, headers: { 'content-type': 'text/plain' }, body: 'WebRTC worker did not answer\n' });
+          resolve({
+            status: 504,
+            headers: { 'content-type': 'text/plain' },
+            body: 'WebRTC worker did not answer\n',
+          });
         }, timeoutMs);
         pending.set(id, { resolve, timer });
-        port.postMessage({ type: 'whep-request', id, req: { ...req, body: Uint8Array.from(req.body) } } satisfies WhepPortMessage);
+        port.postMessage({
+          type: 'whep-request',
+          id,
+          req: { ...req, body: Uint8Array.from(req.body) },
+        } satisfies WhepPortMessage);
       });
     },
     close() {

@@ -221,7 +221,7 @@ export function chooseH264(m: SdpMedia, preferredProfile?: string): ChosenCodec 
   const candidates: { pt: number; profile: string }[] = [];
   for (const pt of m.formats) {
     const map = m.rtpmap.get(pt);
-    if (!map || map.codec.toUpperCase() !== 'H264' || map.clockRate !== 90000) continue;
+    if (map === undefined || map.codec.toUpperCase() !== 'H264' || map.clockRate !== 90000) continue;
     const fmtp = parseFmtp(m.fmtp.get(pt));
     if (fmtp.get('packetization-mode') !== '1') continue;
     candidates.push({ pt, profile: (fmtp.get('profile-level-id') ?? '42e01f').toLowerCase() });
@@ -251,7 +251,14 @@ export function chooseH264(m: SdpMedia, preferredProfile?: string): ChosenCodec 
 export function chooseOpus(m: SdpMedia): ChosenCodec | undefined {
   for (const pt of m.formats) {
     const map = m.rtpmap.get(pt);
-    if (!map || map.codec.toLowerCase() !== 'opus' || map.clockRate !== 48000 || map.channels !== 2) continue;
+    if (
+      map === undefined ||
+      map.codec.toLowerCase() !== 'opus' ||
+      map.clockRate !== 48000 ||
+      map.channels !== 2
+    ) {
+      continue;
+    }
     return {
       mid: m.mid!,
       payloadType: pt,

@@ -10,6 +10,8 @@ import { WhepSession } from './whep-session.js';
 const HOUSEKEEPING_INTERVAL_MS = 1000;
 const SESSION_SEGMENT = 'session';
 const NAME_RE = /^[A-Za-z0-9_.~-]{1,128}$/;
+/** Attempts at a peer connection whose ICE gathering failed (a transient libdatachannel error). */
+const GATHER_ATTEMPTS = 4;
 
 /**
  * WHEP egress (draft-ietf-wish-whep), HTTP-agnostic: the integrator's router passes requests to
@@ -124,28 +126,37 @@ export class WhepService {
       if (fanout.closed) return this.text(404, `stream ${key} ended`);
       this.streams.set(key, fanout);
     }
-    const id = randomBytes(12).toString('hex');
-    const session = new WhepSession({
-      id,
-      streamKey: key,
-      fanout,
-      offerSdp,
-      video,
-      audio,
-      udpPort: this.opts.udpPort,
-      bindAddress: this.opts.bindAddress,
-      logger: this.logger,
-      now: this.now,
-      onClose: (s, reason) => this.onSessionClose(s, reason),
-    });
-    this.sessions.set(id, session);
-    session.remoteUfrag = offer.iceUfrag ?? offer.media[0].iceUfrag;
-    let transport: Awaited<ReturnType<WhepSession['negotiate']>>;
-    try {
-      transport = await session.negotiate(offerSdp);
-    } catch (err) {
-      session.close('negotiation failed');
-      throw err;
+    // libdatachannel now and then fails to gather its (muxed) host candidate right after other peers
+    // closed on the same port: that attempt is dropped and made again, at most a few times.
+    let session!: WhepSession;
+    let transport!: Awaited<ReturnType<WhepSession['negotiate']>>;
+    let id = '';
+    for (let attempt = 1; ; attempt++) {
+      id = randomBytes(12).toString('hex');
+      session = new WhepSession({
+        id,
+        streamKey: key,
+        fanout,
+        offerSdp,
+        video,
+        audio,
+        udpPort: this.opts.udpPort,
+        bindAddress: this.opts.bindAddress,
+        logger: this.logger,
+        now: this.now,
+        onClose: (s, reason) => this.onSessionClose(s, reason),
+      });
+      this.sessions.set(id, session);
+      session.remoteUfrag = offer.iceUfrag ?? offer.media[0].iceUfrag;
+      try {
+        transport = await session.negotiate(offerSdp);
+        break;
+      } catch (err) {
+        session.close('negotiation failed');
+        if (attempt >= GATHER_ATTEMPTS || !String(err).includes('gather local ICE candidates')) throw err;
+        this.logger.debug('ICE gathering failed, trying again', { stream: key, attempt });
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
     }
     const answer = buildAnswer({
       offer,

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exited, killChild, track } from '../../support/children.js';
+import { freeUdpPorts } from '../../support/ports.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -50,6 +51,8 @@ export interface SpawnNodeOptions {
 }
 
 export async function spawnNode(o: SpawnNodeOptions): Promise<NodeProcess> {
+  // WebRTC needs a real UDP port per worker (port 0 is refused); one worker per node here.
+  const [rtcPort] = await freeUdpPorts(1);
   const args = [
     '--import',
     'tsx',
@@ -63,7 +66,7 @@ export async function spawnNode(o: SpawnNodeOptions): Promise<NodeProcess> {
     '--http-port',
     '0',
     '--rtc-port',
-    '0',
+    String(rtcPort),
     '--workers',
     '1',
     '--log-level',

@@ -2,32 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RtsNode } from '../../../engine/node.js';
 import { RtmpClient } from '../../../transports/rtmp/client.js';
 import { readFlvTags, startNode } from '../../interop/engine/engine-harness.js';
-import { enhancedHevcBodies, legacyHevcBodies } from '../../interop/engine/enhanced-rtmp.js';
+import {
+  enhancedHevcBodies,
+  legacyHevcBodies,
+  publishBodies as publish,
+} from '../../interop/engine/enhanced-rtmp.js';
 import { waitFor } from '../../support/wait-for.js';
-
-interface Stream {
-  config: Uint8Array;
-  frames: { key: boolean; body: Uint8Array }[];
-}
-
-/** Publishes `s` in real time (25 fps) with our RTMP client; optional audio config + packets. */
-async function publish(url: string, s: Stream, audio?: { config: Uint8Array; packet: Uint8Array }) {
-  const c = await RtmpClient.connect(url);
-  await c.publish();
-  c.writeMedia(9, 0, s.config);
-  if (audio) c.writeMedia(8, 0, audio.config);
-  let i = 0;
-  const timer = setInterval(() => {
-    const f = s.frames[i % s.frames.length];
-    const ts = 40 * i;
-    if (!c.closed) {
-      c.writeMedia(9, ts, f.body);
-      if (audio) c.writeMedia(8, ts, audio.packet);
-    }
-    i++;
-  }, 40);
-  return { client: c, stop: () => (clearInterval(timer), c.close()) };
-}
 
 const opusHead = new Uint8Array([
   0x4f, 0x70, 0x75, 0x73, 0x48, 0x65, 0x61, 0x64, 1, 2, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0,

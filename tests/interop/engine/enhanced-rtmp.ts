@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RtmpClient } from '../../../transports/rtmp/client.js';
 import { ffmpegPath } from '../../support/binaries.js';
 
 /**
@@ -176,4 +177,32 @@ export function legacyHevcBodies(seconds = 4): {
     return { key: u.key, body };
   });
   return { config, frames };
+}
+
+export interface BodyStream {
+  config: Uint8Array;
+  frames: { key: boolean; body: Uint8Array }[];
+}
+
+/** Publishes `s` in real time (25 fps) with our RTMP client; optional audio config + packets. */
+export async function publishBodies(
+  url: string,
+  s: BodyStream,
+  audio?: { config: Uint8Array; packet: Uint8Array },
+) {
+  const c = await RtmpClient.connect(url);
+  await c.publish();
+  c.writeMedia(9, 0, s.config);
+  if (audio) c.writeMedia(8, 0, audio.config);
+  let i = 0;
+  const timer = setInterval(() => {
+    const f = s.frames[i % s.frames.length];
+    const ts = 40 * i;
+    if (!c.closed) {
+      c.writeMedia(9, ts, f.body);
+      if (audio) c.writeMedia(8, ts, audio.packet);
+    }
+    i++;
+  }, 40);
+  return { client: c, stop: () => (clearInterval(timer), c.close()) };
 }

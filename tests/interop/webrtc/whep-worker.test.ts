@@ -52,8 +52,15 @@ describe('WhepService in a worker thread', () => {
     cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
 
     const client = fileURLToPath(new URL('../../../benchmarks/webrtc/whep-load-client.ts', import.meta.url));
-    const args = JSON.stringify({ url: `http://127.0.0.1:${httpPort}/whep/live/cam`, viewers: 3, seconds: 3, rampPerSec: 10 });
-    const child = track(spawn(process.execPath, ['--import', 'tsx', client, args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const args = JSON.stringify({
+      url: `http://127.0.0.1:${httpPort}/whep/live/cam`,
+      viewers: 3,
+      seconds: 3,
+      rampPerSec: 10,
+    });
+    const child = track(
+      spawn(process.execPath, ['--import', 'tsx', client, args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     cleanups.push(() => killChild(child));
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (s: string) => {

@@ -16,7 +16,9 @@ const feed = new MemoryFeed({
   video: { codec: 'avc1.42c01e', width: 640, height: 360, bFrames: false, gopMs: 1000 },
   audio: { codec: 'opus', sampleRate: 48000, channels: 2 },
 });
-const pacer = paceFrames(mergeFrames(readFlvVideo(fx.flv), readOggOpus(fx.ogg)), (f) => feed.push(f), { loops: 3 });
+const pacer = paceFrames(mergeFrames(readFlvVideo(fx.flv), readOggOpus(fx.ogg)), (f) => feed.push(f), {
+  loops: 3,
+});
 const service = new WhepService({ udpPort, resolveFeed: () => feed, locationPrefix: '/whep' });
 const stop = serveWhepOnPort(service, port);
 parentPort!.postMessage('ready');
