@@ -42,6 +42,8 @@ interface Waiter {
   resolve: (r: HlsResponse) => void;
   timer: ReturnType<typeof setTimeout>;
   render: () => HlsResponse;
+  /** Waiters with the same key get the same response, rendered once per wake-up. */
+  key: string;
 }
 
 function text(status: number, body: string): HlsResponse {
@@ -94,6 +96,8 @@ export class HlsMuxer {
   private maxLlMs = 0;
   private ended = false;
   private isClosed = false;
+  /** True inside cutSegment(): wake-ups wait until the cut is complete. */
+  private cutting = false;
   private readonly waiters = new Set<Waiter>();
   /** Frames dropped (before the first keyframe, unsupported codec, malformed): counted, not logged per frame. */
   dropped = 0;
@@ -291,6 +295,7 @@ export class HlsMuxer {
   private cutSegment(endDts?: number): void {
     if (!this.segOpen) return;
     this.segOpen = false;
+    this.cutting = true;
     const msn = this.msn++;
     if (this.config.ts) {
       const seg = this.ts.finish(msn, endDts, this.lastFrameGap);
@@ -309,6 +314,7 @@ export class HlsMuxer {
         this.trim(this.llSegments, 'll');
       }
     }
+    this.cutting = false;
     this.wake();
   }
 
@@ -467,7 +473,7 @@ export class HlsMuxer {
     }
     if (msn > this.msn + 2) return Promise.resolve(text(400, '_HLS_msn too far ahead'));
     if (this.ended || this.has(msn, part)) return Promise.resolve(this.renderLl(q));
-    return this.block(msn, part, () => this.renderLl(q));
+    return this.block(msn, part, `ll?${q}`, () => this.renderLl(q));
   }
 
   private partRequest(msn: number, part: number): Promise<HlsResponse> {
@@ -479,7 +485,7 @@ export class HlsMuxer {
       (msn === this.msn + 1 && part === 0) ||
       (msn === this.msn && !this.ll.isOpen && part === 0);
     if (!next || this.ended) return Promise.resolve(text(404, 'no such part'));
-    return this.block(msn, part, () => {
+    return this.block(msn, part, `part-${msn}.${part}`, () => {
       const p = this.findPart(msn, part);
       return p ? media(p.data, 'video/mp4') : text(404, 'no such part');
     });
@@ -495,7 +501,7 @@ export class HlsMuxer {
     return undefined;
   }
 
-  private block(msn: number, part: number, render: () => HlsResponse): Promise<HlsResponse> {
+  private block(msn: number, part: number, key: string, render: () => HlsResponse): Promise<HlsResponse> {
     if (this.waiters.size >= this.config.maxBlockedRequests) {
       return Promise.resolve(text(503, 'too many blocked requests'));
     }
@@ -505,6 +511,7 @@ export class HlsMuxer {
         part,
         resolve,
         render,
+        key,
         timer: setTimeout(() => {
           this.waiters.delete(w);
           resolve(text(503, 'blocking reload timed out'));
@@ -516,12 +523,19 @@ export class HlsMuxer {
   }
 
   private wake(): void {
-    if (this.waiters.size === 0) return;
+    // During a segment cut the parts and the media sequence are briefly out of step: wait for the end.
+    if (this.waiters.size === 0 || this.cutting) return;
+    const rendered = new Map<string, HlsResponse>();
     for (const w of this.waiters) {
       if (this.ended || this.has(w.msn, w.part)) {
         clearTimeout(w.timer);
         this.waiters.delete(w);
-        w.resolve(w.render());
+        let res = rendered.get(w.key);
+        if (!res) {
+          res = w.render();
+          rendered.set(w.key, res);
+        }
+        w.resolve(res);
       }
     }
   }

@@ -192,3 +192,25 @@ describe('HlsMuxer LL-HLS playlist', () => {
     expect((await body(m, 'cam/ll/init-1.mp4')).status).toBe(200);
   });
 });
+
+describe('HlsMuxer blocked reloads across a segment cut (regression)', () => {
+  it('answers waiters only after the cut, with every listed part fetchable, rendering once for all of them', async () => {
+    const m = started(make({ targetDurationMs: 2000, partTargetMs: 250 }));
+    feed(m, 0, 1000, 1000);
+    feed(m, 1000, 2000, 1000); // segment 0 is open; the keyframe at 2000 will cut it
+    const waiting = Array.from({ length: 50 }, () =>
+      m.handle({ path: 'cam/ll.m3u8', query: { _HLS_msn: '1', _HLS_part: '0' } }),
+    );
+    feed(m, 2000, 2600, 1000);
+    const answers = await Promise.all(waiting);
+    const first = answers[0].body as string;
+    for (const a of answers) expect(a.body).toBe(first); // same text, rendered once per wake-up
+    expect(first).toMatch(/#EXTINF:[\d.]+,\nll\/seg-0\.m4s/);
+    const parts = [...first.matchAll(/URI="(ll\/part-\d+\.\d+\.m4s)"/g)].map((x) => x[1]);
+    expect(parts).toContain('ll/part-1.0.m4s');
+    for (const p of parts) {
+      const r = await m.handle({ path: `cam/${p}`, query: {} });
+      expect(r.status, p).toBe(200);
+    }
+  });
+});
