@@ -356,7 +356,8 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     for (let waited = 0; !ready() && waited < RTS_SOURCE_WAIT_MS; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (!ready()) throw new RefusedError('RTS_ERR_TRANSCODE', 'the transcoded stream did not start in time', 503);
+    if (!ready())
+      throw new RefusedError('RTS_ERR_TRANSCODE', 'the transcoded stream did not start in time', 503);
     pool.attachRtc({
       key: serving.key,
       app: serving.app,

@@ -118,7 +118,11 @@ async function main(): Promise<void> {
           }
           const st = await page.evaluate(() => {
             const w = window as any;
-            return { ...w.__st, targetLatency: w.__hls.targetLatency, currentTime: document.querySelector('video')!.currentTime };
+            return {
+              ...w.__st,
+              targetLatency: w.__hls.targetLatency,
+              currentTime: document.querySelector('video')!.currentTime,
+            };
           });
           const last = samples.at(-1)!;
           const lastFive = samples.slice(-5);

@@ -7,10 +7,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MediaFrame } from '../../media/frame/media-frame.js';
 import { makeTestFile } from '../../tests/support/ffmpeg.js';
 import { readFlvFrames, replayFrames } from '../../tests/support/flv-frames.js';
 import { freePort } from '../../tests/support/ports.js';
-import type { MediaFrame } from '../../media/frame/media-frame.js';
 import { RtmpClient } from '../../transports/rtmp/client.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
@@ -87,7 +87,10 @@ export async function startServer(o: ServerOptions = {}): Promise<ServerHandle> 
   ];
   const cpu = o.cpu ?? '0';
   const proc = hasTaskset()
-    ? spawn('taskset', ['-c', cpu, process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('taskset', ['-c', cpu, process.execPath, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const keep = (d: Buffer): void => {
@@ -142,7 +145,14 @@ export async function publish(url: string, frames: MediaFrame[], loops = 100): P
   await client.publish();
   let markKey!: (t: number) => void;
   const firstKey = new Promise<number>((r) => (markKey = r));
-  const p: Publisher = { client, firstKeyAt: 0, firstKey, maxLateMs: 0, stop: () => {}, done: Promise.resolve() };
+  const p: Publisher = {
+    client,
+    firstKeyAt: 0,
+    firstKey,
+    maxLateMs: 0,
+    stop: () => {},
+    done: Promise.resolve(),
+  };
   const t0 = performance.now();
   const first = frames[0]?.dts ?? 0;
   const replay = replayFrames(
@@ -211,7 +221,7 @@ export function cpuBetween(a: ProcSample, b: ProcSample, pid: number) {
     .map(([tid, v]) => ({
       tid,
       name: tid === pid ? 'main' : v.comm,
-      cpuPct: round((((v.ticks - (a.threads.get(tid)?.ticks ?? 0)) / TICK) / secs) * 100, 1),
+      cpuPct: round(((v.ticks - (a.threads.get(tid)?.ticks ?? 0)) / TICK / secs) * 100, 1),
     }))
     .sort((x, y) => y.cpuPct - x.cpuPct)
     .slice(0, 6);

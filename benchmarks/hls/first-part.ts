@@ -26,7 +26,12 @@ const { values: a } = parseArgs({
   options: { repeat: { type: 'string', default: '5' }, out: { type: 'string' } },
 });
 
-async function once(port: number, rtmpPort: number, stream: string, frames: ReturnType<typeof readFlvFrames>) {
+async function once(
+  port: number,
+  rtmpPort: number,
+  stream: string,
+  frames: ReturnType<typeof readFlvFrames>,
+) {
   const pub = await publish(`rtmp://127.0.0.1:${rtmpPort}/live/${stream}`, frames, 1);
   try {
     const t0 = await pub.firstKey;

@@ -56,13 +56,22 @@ function get(agent: Agent, host: string, port: number, path: string, timeoutMs: 
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), ms: performance.now() - t0, path }),
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks),
+          ms: performance.now() - t0,
+          path,
+        }),
       );
       res.on('error', () => resolve({ status: -2, body: Buffer.alloc(0), ms: performance.now() - t0 }));
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
     req.on('error', (e: NodeJS.ErrnoException) =>
-      resolve({ status: e.message === 'timeout' ? -1 : -2, body: Buffer.alloc(0), ms: performance.now() - t0 }),
+      resolve({
+        status: e.message === 'timeout' ? -1 : -2,
+        body: Buffer.alloc(0),
+        ms: performance.now() - t0,
+      }),
     );
     req.end();
   });
@@ -202,7 +211,7 @@ async function run(o: Start): Promise<void> {
     clients.push(st);
   }
   // Interleave the two kinds over the ramp.
-  const order = clients.map((_, i) => i).sort((a, b) => (a * 7919) % total - (b * 7919) % total);
+  const order = clients.map((_, i) => i).sort((a, b) => ((a * 7919) % total) - ((b * 7919) % total));
   const t0 = Date.now();
   for (let k = 0; k < order.length; k++) {
     const at = t0 + (o.rampMs * k) / order.length;
@@ -227,8 +236,7 @@ process.on('message', (m: (Start & { index: number }) | { type: 'snap'; id: numb
   if (m.type === 'start') {
     me = m.index;
     void run(m);
-  }
-  else if (m.type === 'snap') {
+  } else if (m.type === 'snap') {
     process.send!({
       type: 'snap',
       id: m.id,

@@ -18,15 +18,15 @@ import {
   machine,
   median,
   type ParsedPlaylist,
+  type ProcSample,
   parsePlaylist,
   pin,
   publish,
-  type ProcSample,
-  readFlvFrames,
   ROOT,
+  readFlvFrames,
   round,
-  sampleProc,
   type ServerHandle,
+  sampleProc,
   sleep,
   sourceFile,
   startServer,
@@ -151,7 +151,8 @@ async function main(): Promise<void> {
     for (;;) {
       const r = await httpGet(agent, server.httpPort, classicPath);
       if (r.status === 200 && parsePlaylist(r.body).segments.length >= 3) break;
-      if (Date.now() > ready) throw new Error(`no playlist: ${r.status} ${r.body.slice(0, 200)} ${server.output()}`);
+      if (Date.now() > ready)
+        throw new Error(`no playlist: ${r.status} ${r.body.slice(0, 200)} ${server.output()}`);
       await sleep(200);
     }
     if (llPath) await httpGet(agent, server.httpPort, llPath);
@@ -204,7 +205,10 @@ async function main(): Promise<void> {
     let snapId = 0;
     let prev = sampleProc(server.pid);
     const clientTicks = () =>
-      [process.pid, ...children.map((c) => c.pid!)].reduce((acc, pid) => acc + (sampleProc(pid)?.cpuTicks ?? 0), 0);
+      [process.pid, ...children.map((c) => c.pid!)].reduce(
+        (acc, pid) => acc + (sampleProc(pid)?.cpuTicks ?? 0),
+        0,
+      );
     let cpuStart: { busy: number; total: number }[] | undefined;
     let cpuEnd: { busy: number; total: number }[] | undefined;
     let clientStart: { t: number; ticks: number } | undefined;
@@ -245,7 +249,7 @@ async function main(): Promise<void> {
               }),
           ),
         );
-        snaps.forEach((sn, pi) =>
+        snaps.forEach((sn, pi) => {
           (sn.clients as [number, number, number, number][]).forEach(([kind, endWall, msn], ci) => {
             const key = `${pi}:${ci}`;
             if (kind === 0 && serverMsn >= 0) {
@@ -257,8 +261,8 @@ async function main(): Promise<void> {
               llLagMs.push(lag);
               maxLlLag.set(key, Math.max(maxLlLag.get(key) ?? -99_999, lag));
             }
-          }),
-        );
+          });
+        });
       }
     }
     const done = await Promise.all(results);
@@ -278,7 +282,8 @@ async function main(): Promise<void> {
         if (!avail.has(k)) avail.set(k, new Hist());
         avail.get(k)!.merge(h as any);
       }
-      for (const [k, v] of Object.entries(d.statuses as Record<string, number>)) statuses[k] = (statuses[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(d.statuses as Record<string, number>))
+        statuses[k] = (statuses[k] ?? 0) + v;
       bytes += d.bytes;
       clientErrors += (d.clients as { errors: number }[]).filter((c) => c.errors > 0).length;
     }
@@ -293,22 +298,40 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: machine(),
       command: `node --import tsx benchmarks/hls/hls-load.ts ${process.argv.slice(2).join(' ')}`,
-      config: { classic: N, ll: llPath ? M : 0, durationS: durationMs / 1000, procs, rampS: rampMs / 1000, warmS: warmMs / 1000, workers: Number(a.workers) },
+      config: {
+        classic: N,
+        ll: llPath ? M : 0,
+        durationS: durationMs / 1000,
+        procs,
+        rampS: rampMs / 1000,
+        warmS: warmMs / 1000,
+        workers: Number(a.workers),
+      },
       serverCpuPct: cpu?.cpuPct,
       serverCpuPerSecMedian: round(median(cpuPerSec), 1),
       serverThreads: cpu?.threads,
       clientsCpuPct:
         clientStart && clientEnd && clientEnd.t > clientStart.t
-          ? round(((clientEnd.ticks - clientStart.ticks) / 100 / ((clientEnd.t - clientStart.t) / 1000)) * 100, 1)
+          ? round(
+              ((clientEnd.ticks - clientStart.ticks) / 100 / ((clientEnd.t - clientStart.t) / 1000)) * 100,
+              1,
+            )
           : null,
       // Whole-machine busy % per CPU (anything else running on the box shows up here).
-      systemCpuBusyPct: cpuStart && cpuEnd ? cpuEnd.map((e, i) => round(((e.busy - cpuStart![i].busy) / Math.max(1, e.total - cpuStart![i].total)) * 100, 1)) : null,
+      systemCpuBusyPct:
+        cpuStart && cpuEnd
+          ? cpuEnd.map((e, i) =>
+              round(((e.busy - cpuStart![i].busy) / Math.max(1, e.total - cpuStart![i].total)) * 100, 1),
+            )
+          : null,
       loadavg: readFileSync('/proc/loadavg', 'utf8').trim(),
       rssMBMedian: round(median(rss) / 2 ** 20),
       rssMBMax: round(Math.max(...rss) / 2 ** 20),
       deliveredMbps: round((bytes * 8) / (runMs - warmMs) / 1000, 0),
       latencyMs: Object.fromEntries([...lat].filter(([, h]) => h.n > 0).map(([k, h]) => [k, h.summary()])),
-      mediaDelayMs: Object.fromEntries([...avail].filter(([, h]) => h.n > 0).map(([k, h]) => [k, h.summary()])),
+      mediaDelayMs: Object.fromEntries(
+        [...avail].filter(([, h]) => h.n > 0).map(([k, h]) => [k, h.summary()]),
+      ),
       statuses,
       clientsWithErrors: clientErrors,
       liveEdge: {
