@@ -51,8 +51,13 @@ function runMicroFile(file: string): Promise<unknown> {
         .split('\n')
         .reverse()
         .find((l) => l.startsWith('{'));
-      if (code !== 0 || line === undefined) {
+      if (code !== 0) {
         resolve({ file, error: `exit ${code}`, output: out.slice(-2000) });
+        return;
+      }
+      if (line === undefined) {
+        // A bench without --json support: keep what it printed.
+        resolve({ file, output: out.slice(-4000) });
         return;
       }
       try {
@@ -78,6 +83,8 @@ function printMicro(report: unknown): void {
   }
   const rows = r.rows ?? r.results;
   if (Array.isArray(rows)) console.table(rows.map(({ suite: _s, ...rest }) => rest));
+  else if (typeof (report as { output?: unknown }).output === 'string')
+    console.log((report as { output: string }).output);
   else console.log(JSON.stringify(report).slice(0, 2000));
 }
 

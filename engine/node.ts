@@ -338,7 +338,6 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
    */
   async rtsSource(stream: LiveStream): Promise<LiveStream> {
     const pool = this.workers;
-    if (pool.rtcIndex < 0) throw new RefusedError('RTS_ERR_NO_RTC', 'this node serves no WebRTC', 501);
     const info = await pool.info(stream.worker, stream.key);
     const refusal = rtsRefusal(info, stream.name);
     if (refusal) throw new RefusedError('RTS_ERR_RTS_RULE', refusal, 406);
@@ -358,14 +357,18 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     }
     if (!ready())
       throw new RefusedError('RTS_ERR_TRANSCODE', 'the transcoded stream did not start in time', 503);
-    pool.attachRtc({
-      key: serving.key,
-      app: serving.app,
-      stream: serving.name,
-      domain: serving.domain,
-      gen: serving.gen,
-      ring: serving.ring.buffers,
-    });
+    try {
+      await pool.attachRtc({
+        key: serving.key,
+        app: serving.app,
+        stream: serving.name,
+        domain: serving.domain,
+        gen: serving.gen,
+        ring: serving.ring.buffers,
+      });
+    } catch (err) {
+      throw new RefusedError('RTS_ERR_NO_RTC', `WebRTC is not available on this node: ${String(err)}`, 503);
+    }
     return serving;
   }
 

@@ -34,8 +34,23 @@ const system = newStreamSystem(logger);
 const streams = new Map<string, StreamActorHost>();
 let egresses: WorkerEgress[] = [];
 
+/** Egress (re)loading in progress: messages after an 'init' wait for it, in order. */
+let egressesReady: Promise<void> = Promise.resolve();
+
 async function onMessage(w: Wire): Promise<void> {
   const msg = decodeWire<ToWorker>(w);
+  if (msg.t === 'init') {
+    // the process-wide RTC worker, adopted by a node: its egress with that node's config
+    const previous = egressesReady;
+    egressesReady = (async () => {
+      await previous;
+      for (const e of egresses) e.close();
+      egresses = await loadWorkerEgresses(data.role, msg.config, logger);
+      for (const host of streams.values()) for (const e of egresses) e.streamAttached(host.key, host.feed);
+    })();
+    return;
+  }
+  await egressesReady;
   switch (msg.t) {
     case 'attach': {
       if (!w.ring) return;
@@ -101,14 +116,20 @@ async function onMessage(w: Wire): Promise<void> {
       for (const host of streams.values()) host.actor.tell({ type: 'end', reason: 'node shutting down' });
       streams.clear();
       for (const e of egresses) e.close();
+      egresses = [];
       await system.stopAll();
+      if (data.role === 'rtc') {
+        // node-datachannel's thread must outlive its node: reset, and wait for the next one
+        send({ t: 'reset' });
+        return;
+      }
       port!.close();
       return;
     }
   }
 }
 
-egresses = await loadWorkerEgresses(data.role, data.config, logger);
+if (data.role !== 'rtc') egresses = await loadWorkerEgresses(data.role, data.config, logger);
 port.on('message', (w: Wire) => {
   onMessage(w).catch((err) => logger.error('worker message failed', { error: String(err) }));
 });

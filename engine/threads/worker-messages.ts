@@ -27,10 +27,12 @@ export type ToWorker =
   | { t: 'players'; key: string; protocol: string; count: number }
   | { t: 'ask'; id: number; key: string; q: 'info' }
   | { t: 'http'; id: number; kind: 'hls' | 'whep'; key: string; req: HttpLikeRequest }
+  | { t: 'init'; config: Record<string, unknown> }
   | { t: 'shutdown' };
 
 export type FromWorker =
   | { t: 'ready'; index: number }
+  | { t: 'reset' }
   | { t: 'reply'; id: number; ok: boolean; value?: unknown; error?: string }
   | { t: 'http'; id: number; res: HttpLikeResponse }
   | {

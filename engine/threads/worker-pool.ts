@@ -14,6 +14,21 @@ import {
   type Wire,
 } from './worker-messages.js';
 
+/**
+ * node-datachannel may be loaded by one thread per process, once: a thread that loaded it must
+ * not exit while the process lives (its native threads call back into it), and a second thread
+ * loading it hangs. So the RTC worker is process-wide: started by the first node that needs
+ * WebRTC, reset (not stopped) when that node closes, adopted by the next node, and left to die
+ * with the process (unref'd).
+ */
+interface SharedRtc {
+  worker: Worker;
+  ready: Promise<void>;
+  owner?: StreamWorkerPool;
+  listener?: (w: Wire) => void;
+}
+let sharedRtc: SharedRtc | undefined;
+
 interface Placed {
   key: string;
   app: string;
@@ -59,13 +74,14 @@ class WorkerSlot {
  */
 export class StreamWorkerPool {
   private readonly slots: WorkerSlot[] = [];
+  /** @internal for the process-wide RTC worker's errors */
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closing = false;
 
   private constructor(
     private readonly data: Omit<StreamWorkerData, 'index' | 'role'>,
-    private readonly logger: Logger,
+    readonly logger: Logger,
     private readonly onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
   ) {}
 
@@ -74,13 +90,48 @@ export class StreamWorkerPool {
     data: Omit<StreamWorkerData, 'index' | 'role'>,
     logger: Logger,
     onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
-    rtcWorker = true,
   ): Promise<StreamWorkerPool> {
     const pool = new StreamWorkerPool(data, logger, onEvent);
     for (let i = 0; i < count; i++) pool.slots.push(new WorkerSlot(i, 'streams'));
-    if (rtcWorker) pool.slots.push(new WorkerSlot(count, 'rtc'));
     await Promise.all(pool.slots.map((s) => pool.spawn(s)));
     return pool;
+  }
+
+  /**
+   * The RTC worker, on the first RTS viewer: the process-wide one (see SharedRtc), adopted by this
+   * node with its config. A node that never serves WebRTC never loads node-datachannel.
+   */
+  ensureRtc(): Promise<number> {
+    const i = this.rtcIndex;
+    if (i >= 0) return this.slots[i].ready.then(() => i);
+    if (this.closing) return Promise.reject(new Error('node shutting down'));
+    if (sharedRtc?.owner && sharedRtc.owner !== this) {
+      return Promise.reject(
+        new Error('WebRTC is served by another node of this process (one RTC thread per process)'),
+      );
+    }
+    const slot = new WorkerSlot(this.slots.length, 'rtc');
+    this.slots.push(slot);
+    if (!sharedRtc) {
+      const worker = startWorker('stream-worker', { ...this.data, index: slot.index, role: 'rtc' });
+      sharedRtc = { worker, ready: readyOf(worker) };
+      worker.on('exit', () => {
+        if (sharedRtc?.worker === worker) sharedRtc = undefined;
+      });
+      worker.on('error', (err) =>
+        sharedRtc?.owner?.logger.error('RTC worker failed', { error: err.message }),
+      );
+    }
+    const shared = sharedRtc;
+    shared.owner = this;
+    shared.listener = (w: Wire) => this.onMessage(w);
+    shared.worker.on('message', shared.listener);
+    shared.worker.ref();
+    slot.worker = shared.worker;
+    slot.ready = shared.ready.then(() => {
+      this.post(slot, { t: 'init', config: this.data.config });
+    });
+    return slot.ready.then(() => slot.index);
   }
 
   /** Stream workers (the RTC worker not counted). */
@@ -88,19 +139,17 @@ export class StreamWorkerPool {
     return this.slots.filter((s) => s.role === 'streams').length;
   }
 
-  /** Index of the RTC worker (WebRTC egress), or -1 when the node runs none. */
+  /** Index of the RTC worker (WebRTC egress), or -1 while none was needed yet. */
   get rtcIndex(): number {
     return this.slots.findIndex((s) => s.role === 'rtc');
   }
 
   /** Attaches a stream to the RTC worker once (it follows the stream's ring from then on). */
-  attachRtc(p: Placed): boolean {
-    const i = this.rtcIndex;
-    if (i < 0) return false;
+  async attachRtc(p: Placed): Promise<number> {
+    const i = await this.ensureRtc();
     const placed = this.slots[i].streams.get(p.key);
-    if (placed && placed.gen === p.gen) return true;
-    this.attach(i, p);
-    return true;
+    if (!placed || placed.gen !== p.gen) this.attach(i, p);
+    return i;
   }
 
   /** True when the RTC worker follows this stream (generation `gen`). */
@@ -117,17 +166,7 @@ export class StreamWorkerPool {
   private spawn(slot: WorkerSlot): Promise<void> {
     const worker = startWorker('stream-worker', { ...this.data, index: slot.index, role: slot.role });
     slot.worker = worker;
-    slot.ready = new Promise<void>((resolve, reject) => {
-      const onReady = (w: Wire) => {
-        const msg = decodeWire<FromWorker>(w);
-        if (msg.t === 'ready') {
-          worker.off('message', onReady);
-          resolve();
-        }
-      };
-      worker.on('message', onReady);
-      worker.once('error', reject);
-    });
+    slot.ready = readyOf(worker);
     worker.on('message', (w: Wire) => this.onMessage(w));
     worker.on('error', (err) =>
       this.logger.error('stream worker failed', { worker: slot.index, error: err.message }),
@@ -262,6 +301,7 @@ export class StreamWorkerPool {
     this.pending.clear();
     await Promise.all(
       this.slots.map(async (s) => {
+        if (s.role === 'rtc') return this.releaseRtc(s);
         const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
         this.post(s, { t: 'shutdown' });
         const timer = setTimeout(() => void s.worker.terminate(), 2000);
@@ -270,6 +310,41 @@ export class StreamWorkerPool {
       }),
     );
   }
+
+  /** Hands the process-wide RTC worker back: its sessions and streams end, the thread stays. */
+  private async releaseRtc(slot: WorkerSlot): Promise<void> {
+    const shared = sharedRtc;
+    if (!shared || shared.owner !== this) return;
+    const done = new Promise<void>((resolve) => {
+      const onMsg = (w: Wire) => {
+        if (decodeWire<FromWorker>(w).t === 'reset') {
+          shared.worker.off('message', onMsg);
+          resolve();
+        }
+      };
+      shared.worker.on('message', onMsg);
+      setTimeout(resolve, 5000).unref();
+    });
+    this.post(slot, { t: 'shutdown' });
+    await done;
+    if (shared.listener) shared.worker.off('message', shared.listener);
+    shared.owner = undefined;
+    shared.listener = undefined;
+    shared.worker.unref();
+  }
+}
+
+function readyOf(worker: Worker): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onReady = (w: Wire) => {
+      if (decodeWire<FromWorker>(w).t === 'ready') {
+        worker.off('message', onReady);
+        resolve();
+      }
+    };
+    worker.on('message', onReady);
+    worker.once('error', reject);
+  });
 }
 
 function omitRing(p: Placed): Omit<Placed, 'ring'> {

@@ -3,7 +3,6 @@ import type { StreamFeedHub } from '../../actors/stream/stream-feed.js';
 import type { EgressResponse, WorkerEgress } from '../../actors/stream/stream-host.js';
 import type { Logger } from '../../engine/logging/logger.js';
 import type { HttpLikeRequest } from '../../engine/threads/worker-messages.js';
-import { shutdownWebrtcRuntime } from './runtime.js';
 import type { StreamFeed, StreamInfo } from './types.js';
 import { whepKeyOf } from './whep-path.js';
 import { WhepService } from './whep-service.js';
@@ -15,7 +14,7 @@ export interface WhepEgressConfig {
 }
 
 /**
- * The node's WebRTC egress, on its one RTC worker (node-datachannel can be loaded by one thread
+ * The node's WebRTC egress, on the process's one RTC worker (node-datachannel can be loaded by one thread
  * per process: docs/decisions/webrtc-stack.md). The main thread attaches a stream here when its
  * first RTS viewer arrives (after the RTS rules); this worker follows that stream's shared ring
  * itself and builds RTP once per stream for every viewer.
@@ -107,6 +106,5 @@ export class WhepEgress implements WorkerEgress {
   close(): void {
     this.service.close();
     this.anchor.close();
-    shutdownWebrtcRuntime();
   }
 }
