@@ -78,7 +78,6 @@ export interface StreamSummary extends Omit<StreamInfo, 'players'> {
   players: Record<string, number>;
   bytesIn: number;
   bytesOut: number;
-  overruns: number;
 }
 
 let nextPlayerId = 1;
@@ -569,7 +568,6 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       players,
       bytesIn: s.bytesIn,
       bytesOut,
-      overruns: s.overruns,
     };
   }
 

@@ -15,7 +15,6 @@ import { AVG_VIDEO_BYTES, avcBody, type MicroCase, runSuite } from './harness.js
 
 class CountingPlayer implements StreamPlayer {
   readonly protocol = 'flv' as const;
-  readonly pinnedSeq = -1;
   bytesOut = 0;
   frames = 0;
   constructor(
@@ -30,7 +29,6 @@ class CountingPlayer implements StreamPlayer {
     for (const w of frames) this.deliver(w.frame, w);
   }
   streamEnded(): void {}
-  overrun(): void {}
 }
 
 const body = avcBody(AVG_VIDEO_BYTES, false);

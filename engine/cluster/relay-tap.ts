@@ -12,7 +12,6 @@ export const RELAY_TAP_PROTOCOL = 'relay';
  */
 export class RelayTap implements StreamPlayer {
   readonly protocol = RELAY_TAP_PROTOCOL as StreamPlayer['protocol'];
-  readonly pinnedSeq = -1;
   bytesOut = 0;
 
   constructor(
@@ -37,9 +36,6 @@ export class RelayTap implements StreamPlayer {
     this.onEnd(reason);
   }
 
-  overrun(): void {
-    // pinnedSeq is -1: the stream never reports an overrun for this tap.
-  }
 }
 
 export function isRelayTap(p: StreamPlayer): boolean {

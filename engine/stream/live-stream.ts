@@ -6,7 +6,7 @@ import {
   FLV_TAG_VIDEO,
   type MediaFrame,
 } from '../../media/frame/media-frame.js';
-import { FrameWire } from '../../transports/flv/frame-wire.js';
+import { FrameBatch, FrameWire } from '../../transports/flv/frame-wire.js';
 import { ProtocolError } from '../errors.js';
 import { type FrameInput, PacketRingWriter } from '../memory/packet-ring.js';
 import { type LatencyHistogram, telemetry } from '../telemetry/metrics.js';
@@ -32,7 +32,6 @@ export class LiveStream {
   framesIn = 0;
   bytesIn = 0;
   badFrames = 0;
-  overruns = 0;
   private lastAttrs: { stream: string };
   ended = false;
   /**
@@ -65,7 +64,6 @@ export class LiveStream {
     this.framesIn++;
     this.bytesIn += body.length;
     telemetry().ingestBytes.add(body.length, this.lastAttrs);
-    this.guardOverrun(body.length);
     const frame = this.ring.write(input);
     if (this.players.size > 0) {
       const wire = new FrameWire(frame);
@@ -97,7 +95,8 @@ export class LiveStream {
       const w = batch[0];
       for (const p of this.players) p.deliver(w.frame, w);
     } else {
-      for (const p of this.players) p.deliverBatch(batch);
+      const shared = new FrameBatch(batch);
+      for (const p of this.players) p.deliverBatch(batch, shared);
     }
     for (const w of batch) this.recordLatency(w.frame.ingestTime);
   }
@@ -172,20 +171,6 @@ export class LiveStream {
     }
   }
 
-  /** Closes players whose queued writes reference ring space the next write would overwrite. */
-  private guardOverrun(len: number): void {
-    const ring = this.ring;
-    const limit = ring.writePos + len * 2 - ring.ringBytes; // worst case: a skipped tail + the body
-    if (limit <= 0) return;
-    for (const p of this.players) {
-      const seq = p.pinnedSeq;
-      if (seq >= 0 && ring.positionOf(seq) <= limit) {
-        this.overruns++;
-        p.overrun();
-      }
-    }
-  }
-
   /** A new player: config frames and the current GOP first, then live frames as they come. */
   addPlayer(p: StreamPlayer): void {
     this.flushMerged();
@@ -196,7 +181,7 @@ export class LiveStream {
       const f = this.ring.frame(seq);
       if (f && !f.config) start.push(new FrameWire(f));
     }
-    p.deliverBatch(start);
+    p.deliverBatch(start, new FrameBatch(start));
     this.players.add(p);
   }
 

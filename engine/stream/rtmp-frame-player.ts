@@ -1,11 +1,10 @@
 import type { Socket } from 'node:net';
-import type { MediaFrame } from '../../media/frame/media-frame.js';
-import type { FrameWire } from '../../transports/flv/frame-wire.js';
+import type { WireUnit } from '../../transports/flv/frame-wire.js';
 import type { RtmpPlayer } from '../../transports/rtmp/connection.js';
 import type { PlayerLimits } from '../config/config.js';
 import { TcpFramePlayer } from './tcp-frame-player.js';
 
-/** An RTMP player: the frame's chunks (header bytes + body view, built once per stream) in one writev. */
+/** An RTMP player: the chunks of a frame or batch, built once per stream, in one write. */
 export class RtmpFramePlayer extends TcpFramePlayer {
   readonly protocol = 'rtmp' as const;
 
@@ -18,9 +17,10 @@ export class RtmpFramePlayer extends TcpFramePlayer {
     super(id, socket, limits);
   }
 
-  protected writeFrame(frame: MediaFrame, wire: FrameWire): number {
-    this.player.sendChunks(wire.rtmpChunks(this.player.streamId, this.player.chunkSize));
-    return frame.body.length;
+  protected writeUnit(unit: WireUnit): number {
+    const bytes = unit.rtmpBytes(this.player.streamId, this.player.chunkSize);
+    this.player.sendChunks([bytes]);
+    return bytes.length;
   }
 
   protected writeEnd(reason: string): void {

@@ -1,23 +1,20 @@
 import type { Socket } from 'node:net';
 import type { MediaFrame } from '../../media/frame/media-frame.js';
-import type { FrameWire } from '../../transports/flv/frame-wire.js';
+import type { FrameBatch, FrameWire, WireUnit } from '../../transports/flv/frame-wire.js';
 import type { PlayProtocol } from '../access/access-policy.js';
 import type { PlayerLimits } from '../config/config.js';
 import type { StreamPlayer } from './stream-player.js';
 
 /**
- * The flow control every TCP player shares. Writes are header bytes plus views of the shared ring
- * (never a copy), so what a slow socket queues costs no memory of its own, only ring space:
+ * The flow control every TCP player shares. Writes are buffers built once per stream and shared
+ * by every player (FrameWire/FrameBatch), so what a slow socket queues costs references, not copies:
  * - while the socket's queue is under `maxQueuedBytes`, every frame is written at once;
  * - above it the player is congested: frames are skipped (counted) until the queue drains, and it
  *   resumes at the next keyframe so the decoder never sees a broken GOP;
- * - `pinnedSeq` tells the stream which ring frame a queued write still references; if the ring is
- *   about to wrap onto it, the stream calls `overrun()` and the player is closed;
  * - a player that stays congested for `stallTimeoutMs` is closed.
  */
 export abstract class TcpFramePlayer implements StreamPlayer {
   abstract readonly protocol: PlayProtocol | 'ws-flv';
-  private pinned = -1;
   bytesOut = 0;
   skippedFrames = 0;
   private congestedSince = 0;
@@ -34,8 +31,8 @@ export abstract class TcpFramePlayer implements StreamPlayer {
     socket.on('drain', () => this.drained());
   }
 
-  /** Writes header bytes and the body view(s) of one frame; returns bytes written. */
-  protected abstract writeFrame(frame: MediaFrame, wire: FrameWire): number;
+  /** Writes the bytes of a frame or a batch (one buffer, shared with the stream's other players); returns bytes written. */
+  protected abstract writeUnit(unit: WireUnit): number;
   /** Ends the stream on the wire (status messages, end of HTTP response). */
   protected abstract writeEnd(reason: string): void;
   abstract close(reason: string): void;
@@ -58,31 +55,29 @@ export abstract class TcpFramePlayer implements StreamPlayer {
       }
       if (frame.kind === 'video') this.waitKey = false;
     }
-    const socket = this.socket;
-    if (socket.writableLength === 0) this.pinned = -1;
-    this.bytesOut += this.writeFrame(frame, wire);
-    // Config frames live outside the ring (stable), so only media frames pin ring space.
-    if (socket.writableLength > 0 && this.pinned < 0 && !frame.config) this.pinned = frame.seq;
-    if (socket.writableLength > this.limits.maxQueuedBytes) {
+    this.write(wire);
+  }
+
+  private write(unit: WireUnit): void {
+    this.bytesOut += this.writeUnit(unit);
+    if (this.socket.writableLength > this.limits.maxQueuedBytes) {
       this.congestedSince = Date.now();
       this.onSkip?.(this, 0);
     }
   }
 
-  /** -1 when nothing queued references the ring ('drain' only fires after a write returned false). */
-  get pinnedSeq(): number {
-    return this.socket.writableLength === 0 ? -1 : this.pinned;
-  }
-
-  deliverBatch(frames: readonly FrameWire[]): void {
-    const s = this.socket;
-    s.cork();
+  deliverBatch(frames: readonly FrameWire[], batch?: FrameBatch): void {
+    if (this.ended || this.socket.destroyed) return;
+    if (batch && this.congestedSince === 0 && !this.waitKey) {
+      // in step with the stream: the whole batch in one write
+      if (batch.hasVideo) this.hasVideo = true;
+      this.write(batch);
+      return;
+    }
     for (const w of frames) this.deliver(w.frame, w);
-    s.uncork();
   }
 
   private drained(): void {
-    this.pinned = -1;
     if (this.congestedSince > 0) {
       this.congestedSince = 0;
       this.waitKey = true;
@@ -100,7 +95,4 @@ export abstract class TcpFramePlayer implements StreamPlayer {
     this.writeEnd(reason);
   }
 
-  overrun(): void {
-    this.close('overrun: too slow, the shared ring wrapped onto its queued data');
-  }
 }

@@ -22,7 +22,6 @@ export interface VariantHost {
 /** Feeds a source stream's frames to a transcoder: a player of the source, on the main thread. */
 class TranscoderTap implements StreamPlayer {
   readonly protocol = 'rtmp' as const;
-  readonly pinnedSeq = -1;
   bytesOut = 0;
   constructor(
     readonly id: string,
@@ -39,7 +38,6 @@ class TranscoderTap implements StreamPlayer {
   streamEnded(reason: string): void {
     this.onEnd(reason);
   }
-  overrun(): void {}
 }
 
 interface Variant {

@@ -1,14 +1,12 @@
 import type { Socket } from 'node:net';
 import type { PlayerLimits } from '../../engine/config/config.js';
 import { TcpFramePlayer } from '../../engine/stream/tcp-frame-player.js';
-import type { MediaFrame } from '../../media/frame/media-frame.js';
-import { type FrameWire, flvFileHeader } from './frame-wire.js';
+import { flvFileHeader, type WireUnit } from './frame-wire.js';
 
 /**
  * An HTTP-FLV player. After the response headers (chunked transfer encoding) the player owns the
- * socket: each frame is one HTTP chunk written as three buffers built once per stream (chunk
- * size line + FLV tag header, the body view, PreviousTagSize + CRLF), with cork/uncork so they
- * leave in one writev.
+ * socket: each frame is one HTTP chunk (size line, FLV tag, PreviousTagSize, CRLF), built once per
+ * stream and written by every player.
  */
 export class HttpFlvPlayer extends TcpFramePlayer {
   readonly protocol = 'flv' as const;
@@ -23,14 +21,10 @@ export class HttpFlvPlayer extends TcpFramePlayer {
     this.bytesOut += head.length;
   }
 
-  protected writeFrame(frame: MediaFrame, wire: FrameWire): number {
-    const s = this.socket;
-    s.cork();
-    s.write(wire.httpChunkPrefix());
-    s.write(frame.body);
-    s.write(wire.httpChunkSuffix());
-    s.uncork();
-    return frame.body.length + 15;
+  protected writeUnit(unit: WireUnit): number {
+    const bytes = unit.flvHttpBytes();
+    this.socket.write(bytes);
+    return bytes.length;
   }
 
   protected writeEnd(_reason: string): void {
@@ -61,16 +55,10 @@ export class WsFlvPlayer extends TcpFramePlayer {
     this.bytesOut += head.length;
   }
 
-  protected writeFrame(frame: MediaFrame, wire: FrameWire): number {
-    const s = this.socket;
-    const hdr = wire.flvHeaderAndTrailer();
-    s.cork();
-    s.write(wire.wsHeader());
-    s.write(hdr.subarray(0, 11));
-    s.write(frame.body);
-    s.write(hdr.subarray(11));
-    s.uncork();
-    return frame.body.length + 15;
+  protected writeUnit(unit: WireUnit): number {
+    const bytes = unit.wsFlvBytes();
+    this.socket.write(bytes);
+    return bytes.length;
   }
 
   protected writeEnd(_reason: string): void {
