@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseFlvVideoBody } from '../../media/codec/analyze.js';
 import { iterateFlvFileTags } from '../../media/flv/flv-file-reader.js';
+import { mediaFrameOfTag } from '../../media/flv/flv-tag-frame.js';
 import { FLV_TAG_VIDEO, type MediaFrame } from '../../media/frame/media-frame.js';
 import type { StreamFeed, StreamInfo } from '../../transports/webrtc/types.js';
 
@@ -130,20 +130,8 @@ export function readFlvVideo(file: string): MediaFrame[] {
   const out: MediaFrame[] = [];
   for (const tag of iterateFlvFileTags(buf)) {
     if (tag.type !== FLV_TAG_VIDEO) continue;
-    const v = parseFlvVideoBody(tag.body);
-    if (v.packet !== 'config' && v.packet !== 'frame') continue;
-    out.push({
-      kind: 'video',
-      codec: v.codec,
-      dts: tag.timestamp,
-      pts: tag.timestamp + v.cts,
-      key: v.key,
-      config: v.config,
-      body: tag.body,
-      payload: v.payload,
-      seq: 0,
-      ingestTime: 0,
-    });
+    const f = mediaFrameOfTag(tag.type, tag.timestamp, tag.body, 0);
+    if (f) out.push(f);
   }
   return out;
 }

@@ -3,47 +3,17 @@
  * time, for feeding components that take frames (transcoder, stream actor) in tests.
  */
 import { readFileSync } from 'node:fs';
-import { parseFlvAudioBody, parseFlvVideoBody } from '../../media/codec/analyze.js';
 import { iterateFlvFileTags } from '../../media/flv/flv-file-reader.js';
-import { FLV_TAG_AUDIO, FLV_TAG_VIDEO, type MediaFrame } from '../../media/frame/media-frame.js';
+import { mediaFrameOfTag } from '../../media/flv/flv-tag-frame.js';
+import type { MediaFrame } from '../../media/frame/media-frame.js';
 
 /** Every audio/video tag of `file` as a MediaFrame (script tags skipped), in file order. */
 export function readFlvFrames(file: string): MediaFrame[] {
   const buf = new Uint8Array(readFileSync(file));
   const out: MediaFrame[] = [];
-  let seq = 0;
   for (const tag of iterateFlvFileTags(buf)) {
-    if (tag.type === FLV_TAG_VIDEO) {
-      const v = parseFlvVideoBody(tag.body);
-      if (v.packet !== 'config' && v.packet !== 'frame') continue;
-      out.push({
-        kind: 'video',
-        codec: v.codec,
-        dts: tag.timestamp,
-        pts: tag.timestamp + v.cts,
-        key: v.key,
-        config: v.config,
-        body: tag.body,
-        payload: v.payload,
-        seq: seq++,
-        ingestTime: 0,
-      });
-    } else if (tag.type === FLV_TAG_AUDIO) {
-      const a = parseFlvAudioBody(tag.body);
-      if (a.packet !== 'config' && a.packet !== 'frame') continue;
-      out.push({
-        kind: 'audio',
-        codec: a.codec,
-        dts: tag.timestamp,
-        pts: tag.timestamp,
-        key: true,
-        config: a.config,
-        body: tag.body,
-        payload: a.payload,
-        seq: seq++,
-        ingestTime: 0,
-      });
-    }
+    const f = mediaFrameOfTag(tag.type, tag.timestamp, tag.body, out.length);
+    if (f) out.push(f);
   }
   return out;
 }
