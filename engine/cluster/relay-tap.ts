@@ -35,7 +35,6 @@ export class RelayTap implements StreamPlayer {
   streamEnded(reason: string): void {
     this.onEnd(reason);
   }
-
 }
 
 export function isRelayTap(p: StreamPlayer): boolean {

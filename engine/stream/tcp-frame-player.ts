@@ -94,5 +94,4 @@ export abstract class TcpFramePlayer implements StreamPlayer {
     this.ended = true;
     this.writeEnd(reason);
   }
-
 }
