@@ -4,21 +4,12 @@
  * Debian module is installed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeMediaServerSetup } from './nms-setup.js';
 import { pinnedCommand } from './player-pool.js';
 
 export interface ServerHandle {
@@ -230,44 +221,7 @@ export async function startOurNode(o: OurNodeOptions): Promise<ServerHandle> {
 
 /** Node-Media-Server 4.4 from node_modules, with a config copy in a temporary directory (it rewrites its config). */
 export async function startNodeMediaServer(cpus?: string): Promise<ServerHandle> {
-  const require = createRequire(import.meta.url);
-  const pkgDir = dirname(require.resolve('node-media-server/package.json'));
-  const dir = mkdtempSync(join(tmpdir(), 'rts-bench-nms-'));
-  const config = JSON.parse(readFileSync(join(pkgDir, 'bin', 'config.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  config.webadmin = { enable: false };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
-  copyFileSync(join(pkgDir, 'bin', 'key.pem'), join(dir, 'key.pem'));
-  copyFileSync(join(pkgDir, 'bin', 'cert.pem'), join(dir, 'cert.pem'));
-  mkdirSync(join(dir, 'data'));
-  const [rtmpPort, httpPort, rtmpsPort, httpsPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const args = [
-    join(pkgDir, 'bin', 'app.js'),
-    '-c',
-    join(dir, 'config.json'),
-    '--bind',
-    '127.0.0.1',
-    '--rtmp-port',
-    String(rtmpPort),
-    '--http-port',
-    String(httpPort),
-    '--rtmps-port',
-    String(rtmpsPort),
-    '--https-port',
-    String(httpsPort),
-    '--data-path',
-    join(dir, 'data'),
-    '--record-path',
-    join(dir, 'record'),
-    '--no-admin',
-  ];
+  const { dir, args, rtmpPort, httpPort } = await nodeMediaServerSetup('rts-bench-nms-');
   const { cmd, args: full } = pinnedCommand(cpus, args);
   const { proc, output } = launch(cmd, full, dir);
   const stop = async (): Promise<void> => {

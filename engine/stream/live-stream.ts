@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { parseFlvAudioBody, parseFlvVideoBody } from '../../media/codec/index.js';
+import { flvMediaTagFields } from '../../media/flv/flv-tag-frame.js';
 import {
   FLV_TAG_AUDIO,
   FLV_TAG_SCRIPT,
@@ -114,39 +114,11 @@ export class LiveStream {
     metadata: boolean,
   ): FrameInput | undefined {
     const ingestTime = performance.timeOrigin + performance.now();
-    const base = body.byteOffset;
     switch (typeId) {
-      case FLV_TAG_VIDEO: {
-        const v = parseFlvVideoBody(body);
-        if (v.packet !== 'frame' && v.packet !== 'config') return undefined;
-        return {
-          kind: 'video',
-          codec: v.codec,
-          dts: timestamp,
-          pts: timestamp + v.cts,
-          key: v.key || v.config,
-          config: v.config,
-          body,
-          payloadOffset: v.payload.byteOffset - base,
-          payloadLength: v.payload.length,
-          ingestTime,
-        };
-      }
+      case FLV_TAG_VIDEO:
       case FLV_TAG_AUDIO: {
-        const a = parseFlvAudioBody(body);
-        if (a.packet !== 'frame' && a.packet !== 'config') return undefined;
-        return {
-          kind: 'audio',
-          codec: a.codec,
-          dts: timestamp,
-          pts: timestamp,
-          key: true,
-          config: a.config,
-          body,
-          payloadOffset: a.payload.byteOffset - base,
-          payloadLength: a.payload.length,
-          ingestTime,
-        };
+        const f = flvMediaTagFields(typeId, timestamp, body);
+        return f && { ...f, body, ingestTime };
       }
       case FLV_TAG_SCRIPT: {
         return {

@@ -5,13 +5,10 @@
  * node_modules.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { nodeMediaServerSetup } from '../../benchmarks/load/nms-setup.js';
 import { exited, killChild, track } from './children.js';
-import { freePort } from './ports.js';
 import { waitFor } from './wait-for.js';
 
 export interface NodeMediaServer {
@@ -40,44 +37,7 @@ function tcpOpen(port: number): Promise<boolean> {
 }
 
 export async function startNodeMediaServer(opts: { timeoutMs?: number } = {}): Promise<NodeMediaServer> {
-  const require = createRequire(import.meta.url);
-  const pkgDir = dirname(require.resolve('node-media-server/package.json'));
-  const dir = mkdtempSync(join(tmpdir(), 'rts-nms-'));
-  const config = JSON.parse(readFileSync(join(pkgDir, 'bin', 'config.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  config.webadmin = { enable: false };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 4));
-  copyFileSync(join(pkgDir, 'bin', 'key.pem'), join(dir, 'key.pem'));
-  copyFileSync(join(pkgDir, 'bin', 'cert.pem'), join(dir, 'cert.pem'));
-  mkdirSync(join(dir, 'data'));
-  const [rtmpPort, httpPort, rtmpsPort, httpsPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const args = [
-    join(pkgDir, 'bin', 'app.js'),
-    '-c',
-    join(dir, 'config.json'),
-    '--bind',
-    '127.0.0.1',
-    '--rtmp-port',
-    String(rtmpPort),
-    '--http-port',
-    String(httpPort),
-    '--rtmps-port',
-    String(rtmpsPort),
-    '--https-port',
-    String(httpsPort),
-    '--data-path',
-    join(dir, 'data'),
-    '--record-path',
-    join(dir, 'record'),
-    '--no-admin',
-  ];
+  const { dir, args, rtmpPort, httpPort } = await nodeMediaServerSetup('rts-nms-');
   const proc = track(spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   const keep = (b: Buffer): void => {
