@@ -5,6 +5,7 @@ import { signUrl } from '../engine/access/auth-key.js';
 import type { ConfigInput } from '../engine/config/config.js';
 import { createLogger, stderrSink } from '../engine/logging/logger.js';
 import { createNode } from '../engine/node.js';
+import { shutdownProcessRtc } from '../engine/threads/worker-pool.js';
 
 const HELP = `rts: a low-latency live streaming node (RTMP in; RTMP, HTTP-FLV, HLS, WebRTC out)
 
@@ -78,13 +79,16 @@ async function serve(argv: string[]): Promise<void> {
     }
     stopping = true;
     logger.info('shutting down', { signal });
-    node.close().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error('shutdown failed', { error: String(err) });
-        process.exit(1);
-      },
-    );
+    node
+      .close()
+      .then(() => shutdownProcessRtc())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error('shutdown failed', { error: String(err) });
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

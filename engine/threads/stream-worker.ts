@@ -77,6 +77,18 @@ async function onMessage(w: Wire): Promise<void> {
     case 'players': {
       return;
     }
+    case 'cleanup': {
+      // the process is about to exit: stop node-datachannel's native threads first (it aborts the
+      // process if they are still running at exit); the thread itself stays until the process ends
+      for (const e of egresses) e.close();
+      egresses = [];
+      if (data.role === 'rtc') {
+        const { shutdownWebrtcRuntime } = await import('../../transports/webrtc/runtime.js');
+        shutdownWebrtcRuntime();
+      }
+      send({ t: 'reset' });
+      return;
+    }
     case 'ask': {
       const host = streams.get(msg.key);
       if (!host) {

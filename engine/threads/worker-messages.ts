@@ -28,6 +28,7 @@ export type ToWorker =
   | { t: 'ask'; id: number; key: string; q: 'info' }
   | { t: 'http'; id: number; kind: 'hls' | 'whep'; key: string; req: HttpLikeRequest }
   | { t: 'init'; config: Record<string, unknown> }
+  | { t: 'cleanup' }
   | { t: 'shutdown' };
 
 export type FromWorker =

@@ -334,6 +334,27 @@ export class StreamWorkerPool {
   }
 }
 
+/**
+ * Before the process exits (the CLI's shutdown): stops node-datachannel's native threads in the
+ * process-wide RTC worker, if one was started. Exiting while they run aborts the process.
+ */
+export async function shutdownProcessRtc(timeoutMs = 10_000): Promise<void> {
+  const shared = sharedRtc;
+  if (!shared) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const onMsg = (w: Wire) => {
+      if (decodeWire<FromWorker>(w).t === 'reset') {
+        shared.worker.off('message', onMsg);
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    shared.worker.on('message', onMsg);
+    shared.worker.postMessage(encodeWire<ToWorker>({ t: 'cleanup' }));
+  });
+}
+
 function readyOf(worker: Worker): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onReady = (w: Wire) => {
