@@ -3,10 +3,10 @@
  * encoded once by ffmpeg into an FLV file cached under os.tmpdir(), then loaded as tag views.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { resolveFfmpegPath } from '../../actors/transcoder/ffmpeg-binary.js';
 import { iterateFlvFileTags } from '../../media/flv/flv-file-reader.js';
 
 export interface SourceSpec {
@@ -52,22 +52,9 @@ export interface LoadedSource {
   bitrate: number;
 }
 
-/** ffmpeg: $FFMPEG, else `ffmpeg` on PATH, else the @ffmpeg-installer binary. */
+/** ffmpeg: $FFMPEG, else the engine's lookup (FFMPEG_PATH, PATH, then @ffmpeg-installer). */
 export function findFfmpeg(): string {
-  if (process.env.FFMPEG) return process.env.FFMPEG;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, 'ffmpeg');
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  const require = createRequire(import.meta.url);
-  const mod = require('@ffmpeg-installer/ffmpeg') as { path: string };
-  return mod.path;
+  return process.env.FFMPEG ?? resolveFfmpegPath();
 }
 
 export function sourceFileName(s: SourceSpec): string {
