@@ -187,5 +187,5 @@ const report = {
 };
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 await stopServer();
-if (service) shutdownWebrtcRuntime();
+if (service) await shutdownWebrtcRuntime();
 process.exit(0);

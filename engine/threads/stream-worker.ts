@@ -84,7 +84,7 @@ async function onMessage(w: Wire): Promise<void> {
       egresses = [];
       if (data.role === 'rtc') {
         const { shutdownWebrtcRuntime } = await import('../../transports/webrtc/runtime.js');
-        shutdownWebrtcRuntime();
+        await shutdownWebrtcRuntime();
       }
       send({ t: 'reset' });
       return;

@@ -3,6 +3,7 @@ import type { StreamFeedHub } from '../../actors/stream/stream-feed.js';
 import type { EgressResponse, WorkerEgress } from '../../actors/stream/stream-host.js';
 import type { Logger } from '../../engine/logging/logger.js';
 import type { HttpLikeRequest } from '../../engine/threads/worker-messages.js';
+import { holdUntilClosed } from './ndc-lifetime.js';
 import type { StreamFeed, StreamInfo } from './types.js';
 import { whepKeyOf } from './whep-path.js';
 import { WhepService } from './whep-service.js';
@@ -31,6 +32,7 @@ export class WhepEgress implements WorkerEgress {
    * candidate gathering fails ("Failed to gather local ICE candidates").
    */
   private readonly anchor: InstanceType<typeof ndc.PeerConnection>;
+  private readonly anchorTrack: ndc.Track;
 
   constructor(config: WhepEgressConfig, logger: Logger) {
     const bindAddress = config.host === '0.0.0.0' ? undefined : config.host;
@@ -41,7 +43,11 @@ export class WhepEgress implements WorkerEgress {
       portRangeEnd: config.port,
       ...(bindAddress ? { bindAddress } : {}),
     });
-    this.anchor.createDataChannel('anchor');
+    // A send-only track makes it gather its (muxed) host candidate.
+    const media = new ndc.Video('anchor', 'SendOnly');
+    media.addH264Codec(96);
+    this.anchorTrack = holdUntilClosed(this.anchor.addTrack(media));
+    this.anchor.setLocalDescription();
     this.service = new WhepService({
       udpPort: config.port,
       announceIp: config.announce ?? (config.host && config.host !== '0.0.0.0' ? config.host : '127.0.0.1'),
@@ -105,6 +111,7 @@ export class WhepEgress implements WorkerEgress {
 
   close(): void {
     this.service.close();
+    this.anchorTrack.close();
     this.anchor.close();
   }
 }

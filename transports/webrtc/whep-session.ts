@@ -1,6 +1,7 @@
 import ndc from 'node-datachannel';
 import type { Logger } from '../../engine/logging/logger.js';
 import { WhepError } from './errors.js';
+import { holdUntilClosed } from './ndc-lifetime.js';
 import { parseRtcp } from './rtp/rtcp.js';
 import { RtpViewer } from './rtp-viewer.js';
 import { type ChosenCodec, readTransportParams } from './sdp.js';
@@ -78,11 +79,23 @@ export class WhepSession {
       portRangeEnd: o.udpPort,
       ...(o.bindAddress ? { bindAddress: o.bindAddress } : {}),
     });
+    // The stack closes a track on its own threads (peer gone, DTLS alert) before the state change
+    // reaches us, and a send on a closed track throws: that ends this session only.
     const sendVideo = (p: Buffer): void => {
-      this.videoTrack?.sendMessageBinary(p);
+      if (this.isClosed) return;
+      try {
+        this.videoTrack?.sendMessageBinary(p);
+      } catch (err) {
+        this.close(`video send failed: ${(err as Error).message}`);
+      }
     };
     const sendAudio = (p: Buffer): void => {
-      this.audioTrack?.sendMessageBinary(p);
+      if (this.isClosed) return;
+      try {
+        this.audioTrack?.sendMessageBinary(p);
+      } catch (err) {
+        this.close(`audio send failed: ${(err as Error).message}`);
+      }
     };
     this.viewer = new RtpViewer({
       sink: {
@@ -192,6 +205,15 @@ export class WhepSession {
     this.isClosed = true;
     this.viewer.close();
     this.fanout.detach(this.viewer);
+    // Tracks closed explicitly, on this thread: node-datachannel then drops their JS callbacks
+    // now, not in a finalizer at thread exit, where releasing them aborts the process.
+    for (const t of [this.videoTrack, this.audioTrack]) {
+      try {
+        t?.close();
+      } catch {
+        // already gone
+      }
+    }
     try {
       this.pc.close();
     } catch {
@@ -202,6 +224,7 @@ export class WhepSession {
   }
 
   private wireTrack(track: ndc.Track, kind: 'video' | 'audio'): void {
+    holdUntilClosed(track, () => this.close(`${kind} track closed`));
     track.onOpen(() => this.maybeAttach());
     track.onMessage((msg) => this.onRtcp(msg, kind));
   }

@@ -1,9 +1,13 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuthKey } from '../../../engine/access/auth-key.js';
 import { exited, killTrackedChildren, track } from '../../support/children.js';
 import { decode, publishTestPattern } from '../../support/ffmpeg.js';
+import { freeUdpPorts } from '../../support/ports.js';
 import { waitFor } from '../../support/wait-for.js';
+
+const execFileAsync = promisify(execFile);
 
 /** The `rts` command as a user runs it, from the built package (npm start builds it the same way). */
 describe('rts command', () => {
@@ -71,6 +75,63 @@ describe('rts command', () => {
     expect(performance.now() - t0).toBeLessThan(8000);
     await pub.stop();
   }, 90_000);
+
+  it('a node that served WebRTC viewers (node-datachannel loaded) also exits 0 on SIGTERM', async () => {
+    execFileSync('node', ['scripts/build-if-needed.mjs'], { stdio: 'ignore', timeout: 120_000 });
+    const [udp] = await freeUdpPorts(1);
+    const args = ['dist/cli/rts.js', 'serve', '--rtmp-port', '0', '--http-port', '0', '--workers', '1'];
+    args.push('--host', '127.0.0.1', '--rtc-port', String(udp));
+    const proc = track(spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    let out = '';
+    proc.stdout?.on('data', (d) => {
+      out += d;
+    });
+    let err = '';
+    proc.stderr?.on('data', (d) => {
+      err = (err + d).slice(-4000);
+    });
+    const [, rtmp, http] = await waitFor(
+      () => /listening: rtmp:\/\/127\.0\.0\.1:(\d+) http:\/\/127\.0\.0\.1:(\d+)/.exec(out) ?? undefined,
+      { timeoutMs: 20_000, what: 'the "listening" line' },
+    );
+    const pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${rtmp}/live/rtc`,
+      seconds: 40,
+      width: 320,
+      height: 240,
+    });
+    await waitFor(
+      async () =>
+        (await (await fetch(`http://127.0.0.1:${http}/api/v1/streams`)).json()).streams.length
+          ? true
+          : undefined,
+      { timeoutMs: 10_000, what: 'the stream in the API' },
+    );
+    // Real WebRTC viewers (node-datachannel in another process) of the AAC → Opus variant.
+    const { stdout } = await execFileAsync(
+      'node',
+      [
+        '--import',
+        'tsx',
+        'benchmarks/webrtc/whep-load.ts',
+        '--url',
+        `http://127.0.0.1:${http}/live/rtc`,
+        '--viewers',
+        '4',
+        '--seconds',
+        '3',
+        '--procs',
+        '1',
+      ],
+      { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 24 },
+    );
+    const report = JSON.parse(stdout) as { clients: { connected: number; videoPackets: number } };
+    expect(report.clients.connected).toBe(4);
+    expect(report.clients.videoPackets).toBeGreaterThan(100);
+    proc.kill('SIGTERM');
+    expect(await exited(proc), err).toBe(0);
+    await pub.stop();
+  }, 120_000);
 
   it('rts sign prints a URL signed with a Type A auth_key for its path', () => {
     const out = execFileSync(

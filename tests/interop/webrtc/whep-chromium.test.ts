@@ -82,7 +82,7 @@ afterAll(async () => {
   await pacer?.done;
   service?.close();
   await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
-  shutdownWebrtcRuntime();
+  await shutdownWebrtcRuntime();
 });
 
 interface Sample {
@@ -205,8 +205,9 @@ describe('WHEP in headless Chromium', () => {
     const page = await browser!.newPage();
     await page.goto(`${base}/`);
     const before = service!.sessionCount;
-    const states = await page.evaluate(async (url) => {
+    const result = await page.evaluate(async (url) => {
       const pcs: RTCPeerConnection[] = [];
+      const statuses: number[] = [];
       await Promise.all(
         Array.from({ length: 20 }, async (_, i) => {
           await new Promise((r) => setTimeout(r, i * 30));
@@ -224,16 +225,25 @@ describe('WHEP in headless Chromium', () => {
             headers: { 'content-type': 'application/sdp' },
             body: pc.localDescription!.sdp,
           });
+          statuses.push(res.status);
           await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
         }),
       );
-      for (let i = 0; i < 50 && pcs.some((p) => p.connectionState !== 'connected'); i++)
+      for (let i = 0; i < 100 && pcs.some((p) => p.connectionState !== 'connected'); i++)
         await new Promise((r) => setTimeout(r, 100));
-      const out = pcs.map((p) => p.connectionState);
+      const states = pcs.map((p) => `${p.connectionState}/${p.iceConnectionState}`);
       for (const p of pcs) p.close();
-      return out;
+      return { states, statuses };
     }, `${base}/whep/live/cam`);
-    expect(states.filter((s) => s === 'connected')).toHaveLength(20);
+    const detail = JSON.stringify({ ...result, server: service!.sessionStats().map((s) => s.state) });
+    expect(
+      result.statuses.filter((s) => s === 201),
+      detail,
+    ).toHaveLength(20);
+    expect(
+      result.states.filter((s) => s.startsWith('connected/')),
+      detail,
+    ).toHaveLength(20);
     expect(service!.sessionCount - before).toBeLessThanOrEqual(20);
     await page.close();
   }, 60_000);

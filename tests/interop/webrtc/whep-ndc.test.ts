@@ -50,8 +50,8 @@ afterEach(async () => {
   await sleep(100);
 });
 
-afterAll(() => {
-  shutdownWebrtcRuntime();
+afterAll(async () => {
+  await shutdownWebrtcRuntime();
 });
 
 async function start(

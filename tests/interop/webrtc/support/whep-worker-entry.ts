@@ -27,7 +27,7 @@ parentPort!.once('message', async () => {
   pacer.stop();
   service.close();
   await new Promise((r) => setTimeout(r, 200));
-  shutdownWebrtcRuntime();
+  await shutdownWebrtcRuntime();
   port.close();
   parentPort!.postMessage({ done: true });
 });
