@@ -13,7 +13,7 @@ usage:
   rts serve [--config FILE] [--rtmp-port N] [--http-port N] [--rtc-port N] [--rtc-announce IP]
             [--workers N] [--host ADDR] [--log-level debug|info|warn|error]
   rts sign URL --key KEY [--ttl SECONDS]     print URL signed with auth_key (Type A)
-  rts bench [options]                         load-test an RTMP/HTTP-FLV server (rts bench --help)
+  rts bench [options]                         load-test an RTMP/HTTP-FLV/WHEP server (rts bench --help)
 `;
 
 async function serve(argv: string[]): Promise<void> {

@@ -448,21 +448,37 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     return this.cluster?.describe?.();
   }
 
-  nodeInfo(): Record<string, unknown> {
+  /** `/api/v1/node`: ports, counts, server-added latency of TCP players and of WebRTC viewers. */
+  async nodeInfo(): Promise<Record<string, unknown>> {
     return {
       ports: this.ports,
       workers: this.pool?.size ?? 0,
       streams: this.streamsByKey.size,
       players: [...this.streamsByKey.values()].reduce((n, s) => n + s.players.size, 0),
-      serverLatencyMs: {
-        p50: this.latency.percentile(50),
-        p99: this.latency.percentile(99),
-        max: this.latency.max,
-        samples: this.latency.count,
-      },
+      serverLatencyMs: this.latency.summary(),
+      webrtc: await this.webrtcInfo(),
       badFrames: this.badFrames,
       bytesOut: this.meter.snapshot(),
     };
+  }
+
+  /** The RTC worker's WHEP totals (asked once per call), zeros while no RTS viewer came. */
+  private async webrtcInfo(): Promise<Record<string, unknown>> {
+    const idle = {
+      sessions: 0,
+      connected: 0,
+      streams: 0,
+      packetsSent: 0,
+      retransmits: 0,
+      nacks: 0,
+      serverLatencyMs: { ...new LatencyHistogram().summary(), buckets: [] },
+    };
+    try {
+      const stats = await this.pool?.rtcStats();
+      return (stats?.whep as Record<string, unknown> | undefined) ?? idle;
+    } catch (err) {
+      return { ...idle, error: String(err) };
+    }
   }
 
   /** Adds a main-thread player to a live stream (GOP first); the returned function detaches it. */

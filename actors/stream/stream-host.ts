@@ -21,6 +21,8 @@ export interface WorkerEgress {
   handle(key: string, req: HttpLikeRequest, body?: Uint8Array): Promise<EgressResponse>;
   /** Players of this egress per stream (for the API). */
   players(key: string): number;
+  /** The egress's totals for the node's API (`/api/v1/node`), when it has any. */
+  stats?(): Record<string, unknown>;
   close(): void;
 }
 

@@ -5,7 +5,8 @@
  * edge, hls.js's view) and `Date.now() - hls.playingDate` (behind ingest, from PROGRAM-DATE-TIME),
  * and the time from `loadSource` to the first presented frame.
  *
- *   node --import tsx benchmarks/hls/browser-latency.ts [--settle 20] [--repeat 1] [--out FILE]
+ *   node --import tsx benchmarks/hls/browser-latency.ts [--settle 20] [--repeat 1] [--fps 30] [--gop 30] [--only ll]
+ *     [--verbose] [--out FILE]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,6 +20,11 @@ const { values: a } = parseArgs({
     repeat: { type: 'string', default: '1' },
     out: { type: 'string' },
     only: { type: 'string' },
+    /** Keyframe interval of the publisher, in frames (default 30: GOP 1 s at the default 30 fps). */
+    gop: { type: 'string', default: '30' },
+    fps: { type: 'string', default: '30' },
+    /** Log hls.js warnings (console) and the first served playlists, for diagnosis. */
+    verbose: { type: 'boolean', default: false },
   },
 });
 const settleMs = Number(a.settle) * 1000;
@@ -61,8 +67,8 @@ async function main(): Promise<void> {
           seconds: Math.ceil(settleMs / 1000) + 30,
           width: 1280,
           height: 720,
-          fps: 30,
-          gop: 30,
+          fps: Number(a.fps),
+          gop: Number(a.gop),
           videoKbps: 2000,
         });
         // Let the stream run a few segments first, as a viewer joining a live stream would.
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
           await page.addScriptTag({ url: `${base}/player/vendor/hls.js` });
           const src = sc.ll ? `${base}/live/${stream}/ll.m3u8` : `${base}/live/${stream}.m3u8`;
           await page.evaluate(
-            ({ src, config }) => {
+            ({ src, config, verbose }) => {
               const w = window as any;
               document.body.innerHTML = '';
               const video = document.createElement('video');
@@ -83,7 +89,23 @@ async function main(): Promise<void> {
               const st: any = { errors: [], waiting: 0, firstFrameMs: null };
               w.__st = st;
               video.addEventListener('waiting', () => st.waiting++);
-              const hls = new w.Hls({ ...config });
+              st.warnings = [];
+              st.trace = [];
+              // (no named function here: tsx would wrap it in a helper the page does not have)
+              const debug: Record<string, (...m: unknown[]) => void> | false = verbose ? {} : false;
+              if (debug) {
+                for (const k of ['trace', 'debug', 'info']) debug[k] = () => {};
+                debug.log = (...m: unknown[]) => {
+                  const line = m.map(String).join(' ');
+                  if (st.trace.length < 3000)
+                    st.trace.push(`${Math.round(performance.now())} ${line.slice(0, 240)}`);
+                };
+                for (const k of ['warn', 'error'])
+                  debug[k] = (...m: unknown[]) => {
+                    if (st.warnings.length < 200) st.warnings.push(m.map(String).join(' ').slice(0, 300));
+                  };
+              }
+              const hls = new w.Hls({ debug, ...config });
               w.__hls = hls;
               hls.on(w.Hls.Events.ERROR, (_e: unknown, d: any) =>
                 st.errors.push(
@@ -98,7 +120,7 @@ async function main(): Promise<void> {
               hls.attachMedia(video);
               video.play().catch(() => {});
             },
-            { src, config: sc.config },
+            { src, config: sc.config, verbose: a.verbose },
           );
           const samples: { latency: number; wall: number; rate: number }[] = [];
           const tEnd = Date.now() + settleMs;
@@ -138,6 +160,10 @@ async function main(): Promise<void> {
             errors: [...new Set(st.errors as string[])].slice(0, 12),
             errorCount: (st.errors as string[]).length,
             latencyTrace: samples.map((x) => round(x.latency, 2)),
+            behindIngestTrace: samples.map((x) => round(x.wall / 1000, 2)),
+            ...(a.verbose
+              ? { warnings: [...new Set(st.warnings as string[])].slice(0, 40), trace: st.trace }
+              : {}),
           };
           console.log(JSON.stringify(r));
           runs.push(r);

@@ -35,6 +35,7 @@ const HELP = `rts bench: load-test an RTMP / HTTP-FLV server with one real-time 
 
   rts bench --target rtmp://HOST:PORT/APP/STREAM [--flv http://HOST:PORT/APP/STREAM.flv] [options]
   rts bench --compare [options]       start our node and peer servers, run the same curve on each
+  rts bench --protocol whep ...       WebRTC (WHEP) viewers: rts bench --protocol whep --help
 
 options:
   --protocol rtmp|flv[,..]   player protocol(s)                         (default rtmp)
@@ -291,7 +292,24 @@ export function guardChildren(): () => void {
   };
 }
 
+/** `--protocol whep` (alone: WHEP is not mixed with the TCP protocols in one curve). */
+function asksForWhep(argv: string[]): boolean {
+  const i = argv.indexOf('--protocol');
+  const v = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--protocol='))?.slice('--protocol='.length);
+  return v === 'whep';
+}
+
 export async function runBenchCli(argv: string[]): Promise<void> {
+  if (asksForWhep(argv)) {
+    const { runWhepBenchCli } = await import('../webrtc/whep-bench-cli.js');
+    const unguard = guardChildren();
+    try {
+      await runWhepBenchCli(argv);
+    } finally {
+      unguard();
+    }
+    return;
+  }
   const { values } = parseArgs({
     args: argv,
     options: {

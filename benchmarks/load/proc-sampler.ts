@@ -2,7 +2,7 @@
  * CPU and RSS of a server process from /proc (Linux): utime+stime of all its threads from
  * /proc/<pid>/stat, VmRSS from /proc/<pid>/status, sampled once a second.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ; 100 on every mainstream Linux build). */
 const CLK_TCK = 100;
@@ -19,6 +19,56 @@ export function parseStatCpuSeconds(stat: string): number {
 export function parseStatusRss(status: string): number {
   const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** The thread (command) name in the text of /proc/<pid>/stat. */
+export function parseStatName(stat: string): string {
+  return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+}
+
+/** CPU seconds of each thread of `pid` (from /proc/<pid>/task/<tid>/stat), by tid. Empty when gone. */
+export function readThreadCpu(pid: number): Map<number, { name: string; cpuSeconds: number }> {
+  const out = new Map<number, { name: string; cpuSeconds: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      out.set(Number(tid), { name: parseStatName(stat), cpuSeconds: parseStatCpuSeconds(stat) });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU % of one core per thread between two readThreadCpu readings `wallS` seconds apart, as
+ * `name:tid` (Node's worker threads are all named `node`; the process's first thread is `main`),
+ * busiest first; threads under 0.5 % summed as `other`.
+ */
+export function threadCpuPercent(
+  pid: number,
+  before: Map<number, { name: string; cpuSeconds: number }>,
+  after: Map<number, { name: string; cpuSeconds: number }>,
+  wallS: number,
+): Record<string, number> {
+  const byName = new Map<string, number>();
+  for (const [tid, t] of after) {
+    const d = t.cpuSeconds - (before.get(tid)?.cpuSeconds ?? 0);
+    const name = tid === pid ? 'main' : d / wallS < 0.005 ? 'other' : `${t.name}:${tid}`;
+    byName.set(name, (byName.get(name) ?? 0) + d);
+  }
+  return Object.fromEntries(
+    [...byName]
+      .filter(([, d]) => d > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([n, d]) => [n, Math.round((d / wallS) * 1000) / 10]),
+  );
 }
 
 export interface ProcSample {

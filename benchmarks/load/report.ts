@@ -9,7 +9,8 @@ const f1 = (n: number | undefined): string => (n === undefined || Number.isNaN(n
 const mb = (b: number | undefined): string =>
   b === undefined || b === 0 ? '-' : (b / 1024 / 1024).toFixed(0);
 
-function table(header: string[], rows: string[][]): string {
+/** A Markdown table with padded columns. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
@@ -90,20 +91,25 @@ export interface RunRecord {
   results: PointResult[];
 }
 
+/** The machine a run was made on, for its JSON record. */
+export function machineInfo(): RunRecord['machine'] {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model ?? 'unknown',
+    cores: c.length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    platform: `${process.platform}-${process.arch}`,
+  };
+}
+
 export function makeRecord(
   command: string,
   options: Record<string, unknown>,
   results: PointResult[],
 ): RunRecord {
-  const c = cpus();
   return {
     kind: 'rts-bench-load',
-    machine: {
-      cpu: c[0]?.model ?? 'unknown',
-      cores: c.length,
-      memGiB: Math.round(totalmem() / 2 ** 30),
-      platform: `${process.platform}-${process.arch}`,
-    },
+    machine: machineInfo(),
     node: process.version,
     date: new Date().toISOString(),
     command,
@@ -112,11 +118,11 @@ export function makeRecord(
   };
 }
 
-/** Writes `record` under `dir` as load-<timestamp>[-tag].json; returns the path. */
-export function writeRecord(dir: string, record: RunRecord, tag = ''): string {
+/** Writes `record` under `dir` as <prefix>-<timestamp>[-tag].json; returns the path. */
+export function writeRecord(dir: string, record: { date: string }, tag = '', prefix = 'load'): string {
   mkdirSync(dir, { recursive: true });
   const stamp = record.date.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
-  const path = join(dir, `load-${stamp}${tag ? `-${tag}` : ''}.json`);
+  const path = join(dir, `${prefix}-${stamp}${tag ? `-${tag}` : ''}.json`);
   writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`);
   return path;
 }

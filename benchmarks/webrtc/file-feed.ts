@@ -151,8 +151,8 @@ export function opusPacketSamples(p: Uint8Array): number {
   return frame * count;
 }
 
-/** Opus packets of an Ogg Opus file (RFC 7845), OpusHead and OpusTags skipped, with pts in ms. */
-export function readOggOpus(file: string): MediaFrame[] {
+/** Every packet of an Ogg file in order (for Opus: OpusHead, OpusTags, then audio packets). */
+export function readOggPackets(file: string): Uint8Array[] {
   const buf = new Uint8Array(readFileSync(file));
   const packets: Uint8Array[] = [];
   let pending: Uint8Array[] = [];
@@ -180,6 +180,12 @@ export function readOggOpus(file: string): MediaFrame[] {
     }
     p = q;
   }
+  return packets;
+}
+
+/** Opus packets of an Ogg Opus file (RFC 7845), OpusHead and OpusTags skipped, with pts in ms. */
+export function readOggOpus(file: string): MediaFrame[] {
+  const packets = readOggPackets(file);
   const out: MediaFrame[] = [];
   let samples = 0;
   for (const pkt of packets.slice(2)) {

@@ -63,6 +63,9 @@ export class WhepViewerClient {
   startedAt = 0;
   connectedAt: number | undefined;
   firstVideoAt: number | undefined;
+  /** Arrival of the latest video packet, and the longest wait between two (since resetGap). */
+  lastVideoAt = 0;
+  maxVideoGapMs = 0;
   /** Seen video sequence numbers (extended), for loss/duplicate accounting. */
   readonly seenVideo = new Set<number>();
   location: string | undefined;
@@ -131,6 +134,11 @@ export class WhepViewerClient {
     return out;
   }
 
+  /** Starts a new measurement window for maxVideoGapMs. */
+  resetGap(): void {
+    this.maxVideoGapMs = 0;
+  }
+
   sendNack(lost: number[]): void {
     this.vTrack.sendMessageBinary(encodeNack(1, this.video.ssrc, lost));
   }
@@ -192,7 +200,12 @@ export class WhepViewerClient {
     c.lost = c.maxExt - c.minExt + 1 - seen.size;
     c.packets++;
     c.bytes += m.length;
-    if (isVideo && this.firstVideoAt === undefined) this.firstVideoAt = performance.now();
+    if (isVideo) {
+      const t = performance.now();
+      if (this.firstVideoAt === undefined) this.firstVideoAt = t;
+      else if (t - this.lastVideoAt > this.maxVideoGapMs) this.maxVideoGapMs = t - this.lastVideoAt;
+      this.lastVideoAt = t;
+    }
     c.highest = h.seq;
   }
 }

@@ -57,6 +57,14 @@ export class ByteMeter {
   }
 }
 
+/** What the API shows of a LatencyHistogram. */
+export interface LatencySummary {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+}
+
 /** A small fixed-bucket latency histogram for the API and benchmarks (p50/p99 without an exporter). */
 export class LatencyHistogram {
   private readonly bounds: number[] = [];
@@ -79,6 +87,25 @@ export class LatencyHistogram {
     }
     this.counts[lo]++;
   }
+  summary(): LatencySummary {
+    return { p50: this.percentile(50), p99: this.percentile(99), max: this.max, samples: this.count };
+  }
+
+  /**
+   * The non-empty buckets as [upper bound ms, count] (the overflow bucket, above 10 s, with one more
+   * step as its bound): two readings a while apart give the percentiles of that window (benchmarks
+   * diff them).
+   */
+  buckets(): [number, number][] {
+    const out: [number, number][] = [];
+    const last = this.bounds.length - 1;
+    for (let i = 0; i < this.counts.length; i++) {
+      if (this.counts[i] > 0)
+        out.push([i <= last ? this.bounds[i] : this.bounds[last] * 1.15, this.counts[i]]);
+    }
+    return out;
+  }
+
   percentile(p: number): number {
     if (this.count === 0) return 0;
     let target = Math.ceil((p / 100) * this.count);

@@ -89,6 +89,15 @@ async function onMessage(w: Wire): Promise<void> {
       send({ t: 'reset' });
       return;
     }
+    case 'stats': {
+      const value: Record<string, unknown> = {};
+      for (const e of egresses) {
+        const s = e.stats?.();
+        if (s) value[e.kind] = s;
+      }
+      send({ t: 'reply', id: msg.id, ok: true, value });
+      return;
+    }
     case 'ask': {
       const host = streams.get(msg.key);
       if (!host) {

@@ -26,6 +26,8 @@ export type ToWorker =
   | { t: 'detach'; key: string; gen: number; reason: string }
   | { t: 'players'; key: string; protocol: string; count: number }
   | { t: 'ask'; id: number; key: string; q: 'info' }
+  /** The worker's egress totals, by egress kind (reply value: Record<kind, stats>). */
+  | { t: 'stats'; id: number }
   | { t: 'http'; id: number; kind: 'hls' | 'whep'; key: string; req: HttpLikeRequest }
   | { t: 'init'; config: Record<string, unknown> }
   | { t: 'cleanup' }

@@ -280,6 +280,15 @@ export class StreamWorkerPool {
     return r.value;
   }
 
+  /** The RTC worker's egress totals by kind (`whep`), or undefined while no RTC worker was needed. */
+  async rtcStats(): Promise<Record<string, unknown> | undefined> {
+    const i = this.rtcIndex;
+    if (i < 0) return undefined;
+    await this.slots[i].ready;
+    const r = await this.request<{ value: Record<string, unknown> }>(i, (id) => ({ t: 'stats', id }), 2000);
+    return r.value;
+  }
+
   http(
     index: number,
     kind: 'hls' | 'whep',

@@ -586,6 +586,13 @@ export class RtsPlayer {
         liveBufferLatencyChasing: true,
         liveBufferLatencyMaxLatency: 1.5,
         liveBufferLatencyMinRemain: 0.3,
+        // Catch up by playing faster (1.2×) once more than 0.5 s is buffered, down to 0.2 s: without it
+        // the player keeps whatever latency it joined with (0.3-1.4 s glass-to-glass measured, 0.2-0.4 s
+        // with it; benchmarks/latency/glass-to-glass.ts).
+        liveSync: true,
+        liveSyncMaxLatency: 0.5,
+        liveSyncTargetLatency: 0.2,
+        liveSyncPlaybackRate: 1.2,
         ...this.opts.flvConfig,
       },
     );
@@ -630,7 +637,15 @@ export class RtsPlayer {
     const Hls = await this.loadVendor<HlsLib>('hls.js', 'Hls', true);
     if (!Hls.isSupported())
       throw new PlayerError('HLS_UNSUPPORTED', 'neither hls.js nor native HLS can play here');
-    const hls = new Hls({ lowLatencyMode: true, liveDurationInfinity: true, ...this.opts.hlsConfig });
+    // maxLiveSyncPlaybackRate: catch up (up to 1.5×) to the node's PART-HOLD-BACK after a slow start
+    // or a stall; hls.js's default (1) keeps whatever latency the start left (measured: LL-HLS at
+    // GOP 2 s, 2.1 s without, 1.2 s with; benchmarks/hls/browser-latency.ts).
+    const hls = new Hls({
+      lowLatencyMode: true,
+      liveDurationInfinity: true,
+      maxLiveSyncPlaybackRate: 1.5,
+      ...this.opts.hlsConfig,
+    });
     session.teardown = () => hls.destroy();
     hls.on(Hls.Events.ERROR, (_e, data) => {
       if (data.fatal) fail(new PlayerError('HLS_ERROR', `${data.type ?? 'error'}: ${data.details ?? ''}`));

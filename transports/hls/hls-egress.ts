@@ -93,7 +93,7 @@ export class HlsEgress implements WorkerEgress {
       this.start(s);
     }
     const muxer = s.muxer!;
-    // A (re)started muxer has no part yet: hold a first LL-HLS playlist request until it has one.
+    // A (re)started muxer has no whole segment yet: hold a first LL-HLS playlist request until it has one.
     if (req.path.endsWith('/ll.m3u8') && req.query._HLS_msn === undefined) {
       const until = now + FIRST_SEGMENT_WAIT_MS;
       while (!muxer.llReady && !muxer.closed && Date.now() < until)

@@ -81,6 +81,8 @@ export class HlsMuxer {
   private audioOnly = false;
 
   private msn = 0;
+  /** Segments cut since the muxer (re)started or the last discontinuity. */
+  private segmentsSinceStart = 0;
   private segOpen = false;
   private segStartDts = 0;
   private lastVideoDts = -1;
@@ -184,11 +186,10 @@ export class HlsMuxer {
         return;
       }
       this.startSegment(f);
-    } else if (f.key && f.dts - this.segStartDts >= this.config.targetDurationMs - CUT_TOLERANCE_MS) {
+    } else if (f.key && f.dts - this.segStartDts >= this.cutAfterMs()) {
       // The keyframe opens the next segment: LL needs it first, to commit the previous held-back sample.
       if (this.config.llhls) this.ll.addVideo(f.dts, f.pts, f.key, f.payload);
-      this.cutSegment(f.dts);
-      this.startSegment(f, true);
+      this.cutSegment(f.dts, f);
       if (this.config.ts) this.ts.video(f.payload, f.dts, f.pts, f.key);
       return;
     }
@@ -232,8 +233,7 @@ export class HlsMuxer {
     if (this.audioOnly) {
       if (!this.segOpen) this.startSegment(f);
       else if (f.dts - this.segStartDts >= this.config.targetDurationMs - CUT_TOLERANCE_MS) {
-        this.cutSegment(f.dts);
-        this.startSegment(f);
+        this.cutSegment(f.dts, f, false);
       }
     } else if (!this.segOpen) {
       this.dropped++;
@@ -282,6 +282,18 @@ export class HlsMuxer {
     this.tracksDirty = false;
   }
 
+  /**
+   * A keyframe at least this far (ms) into the open segment cuts it. The first segment after a
+   * (re)start is cut at the next keyframe whatever its length: a muxer started on demand begins
+   * with the stream's cached GOP, and a player (hls.js) needs one whole segment in its first
+   * playlist, so a short first segment lists sooner. Later segments follow the target.
+   */
+  private cutAfterMs(): number {
+    if (this.segmentsSinceStart === 0)
+      return Math.min(this.config.partTargetMs, this.config.targetDurationMs);
+    return this.config.targetDurationMs - CUT_TOLERANCE_MS;
+  }
+
   private startSegment(f: MediaFrame, afterCut = false): void {
     if (this.tracksDirty && !afterCut && this.config.llhls) this.buildTracks();
     this.segOpen = true;
@@ -291,11 +303,16 @@ export class HlsMuxer {
     if (this.config.llhls) this.ll.start(wall);
   }
 
-  /** Closes the open segment at `endDts` (the next segment's first frame), or at its last frame. */
-  private cutSegment(endDts?: number): void {
+  /**
+   * Closes the open segment at `endDts` (the next segment's first frame), or at its last frame.
+   * With `next`, the next segment opens on that frame before blocked requests are answered, so the
+   * playlist they get already lists the new segment's preload hint.
+   */
+  private cutSegment(endDts?: number, next?: MediaFrame, afterCut = true): void {
     if (!this.segOpen) return;
     this.segOpen = false;
     this.cutting = true;
+    this.segmentsSinceStart++;
     const msn = this.msn++;
     if (this.config.ts) {
       const seg = this.ts.finish(msn, endDts, this.lastFrameGap);
@@ -314,6 +331,7 @@ export class HlsMuxer {
         this.trim(this.llSegments, 'll');
       }
     }
+    if (next) this.startSegment(next, afterCut);
     this.cutting = false;
     this.wake();
   }
@@ -354,6 +372,7 @@ export class HlsMuxer {
     this.ts.markDiscontinuity();
     this.ll.markDiscontinuity();
     this.wallAnchor = undefined;
+    this.segmentsSinceStart = 0;
     this.lastVideoDts = -1;
     this.firstAudioDts = -1;
     this.tracksDirty = true;
@@ -409,6 +428,15 @@ export class HlsMuxer {
 
   private classicPlaylist(q: string): HlsResponse {
     if (!this.config.ts || this.tsSegments.length === 0) return text(404, 'no segment yet');
+    // A player starts a playlist shorter than its hold-back at its first segment; with one short
+    // segment (the first, cut at the second keyframe) it runs dry before the next one is listed.
+    const first = this.tsSegments[0];
+    if (
+      this.tsSegments.length < 2 &&
+      !this.ended &&
+      first.durationMs < this.config.targetDurationMs - CUT_TOLERANCE_MS
+    )
+      return text(404, 'no second segment yet');
     const segments = this.visible(this.tsSegments);
     const body = writeClassicPlaylist({
       stream: this.stream,
@@ -436,7 +464,8 @@ export class HlsMuxer {
     if (current)
       current.programDateTime =
         this.wallAnchor !== undefined ? this.wallAnchor + this.segStartDts : this.now();
-    if (segments.length === 0 && (!current || current.parts.length === 0)) return text(404, 'no part yet');
+    // hls.js rejects a live playlist without one whole segment (levelEmptyError): wait for the first.
+    if (segments.length === 0) return text(404, 'no segment yet');
     const body = writeLlPlaylist({
       targetDuration: targetDurationOf(this.config.targetDurationMs, this.maxLlMs),
       partTargetMs: this.config.partTargetMs,
@@ -451,8 +480,12 @@ export class HlsMuxer {
     return playlist(body);
   }
 
-  /** Is part `part` of segment `msn` (or anything later) published? part < 0: the whole segment. */
+  /**
+   * Is part `part` of segment `msn` (or anything later) published? part < 0: the whole segment.
+   * Nothing is, before the first whole segment: no playlist is served without one.
+   */
   private has(msn: number, part: number): boolean {
+    if (this.llSegments.length === 0) return false;
     if (msn < this.msn) return true;
     if (msn > this.msn) return false;
     return part >= 0 && this.ll.isOpen && this.ll.parts.length > part;
@@ -545,12 +578,12 @@ export class HlsMuxer {
     return text(404, 'no such segment');
   }
 
-  /** Blocked requests now (for metrics and tests). */
-  /** True once the LL-HLS playlist lists at least one part (a first request should wait for it). */
+  /** True once the LL-HLS playlist lists a whole segment (a first request should wait for it). */
   get llReady(): boolean {
-    return this.llSegments.length > 0 || (this.ll.isOpen && this.ll.parts.length > 0);
+    return this.llSegments.length > 0;
   }
 
+  /** Blocked requests now (for metrics and tests). */
   get blockedRequests(): number {
     return this.waiters.size;
   }

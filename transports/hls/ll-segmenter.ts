@@ -41,6 +41,11 @@ export class LlSegmenter {
   init: Uint8Array | undefined;
   parts: HlsPart[] = [];
   private partDurationTicks = 0;
+  /** Limit (primary track ticks) of the part being built; see planGop(). */
+  private partLimitTicks = -1;
+  /** Video: decode time of the last keyframe and the frames since, for the GOP estimate. */
+  private lastKeyTicks = -1;
+  private framesSinceKey = 0;
   private open = false;
   private segStartTicks = 0;
   private segWall = 0;
@@ -72,6 +77,9 @@ export class LlSegmenter {
     }
     this.init = encodeInitSegment(tracks);
     this.initId++;
+    this.partLimitTicks = -1;
+    this.lastKeyTicks = -1;
+    this.framesSinceKey = 0;
   }
 
   private get primary(): TrackState | undefined {
@@ -130,23 +138,55 @@ export class LlSegmenter {
     if (prev) this.commit(t, prev, Math.max(1, dtsTicks - prev.dtsTicks));
   }
 
+  private normalLimit(t: TrackState): number {
+    return (this.partTargetMs * t.timescale) / 1000;
+  }
+
+  /**
+   * Called on each video keyframe, which always starts a part. Parts are at most the part target,
+   * so a GOP rarely splits into whole parts (30 frames at 30 fps with a 250 ms target: 4 × 7
+   * frames + 2). The remainder goes first, in the keyframe's own part (INDEPENDENT=YES, exempt
+   * from the 85 % rule), rather than last: a segment then ends with a full part. hls.js treats a
+   * fragment as buffered to its end once its buffer reaches within 0.2 s of that end (fragment
+   * tracker padding), so a short final part (133 ms, say) was never loaded when the playlist
+   * completing the segment arrived while the part before it was loading: a stall, then a seek
+   * over the hole (bufferSeekOverHole). The GOP length is taken from the previous one.
+   */
+  private planGop(t: TrackState, keyTicks: number): void {
+    const normal = this.normalLimit(t);
+    this.partLimitTicks = normal;
+    if (this.lastKeyTicks >= 0 && this.framesSinceKey > 0 && keyTicks > this.lastKeyTicks) {
+      const frame = (keyTicks - this.lastKeyTicks) / this.framesSinceKey;
+      const perPart = Math.max(1, Math.floor(normal / frame + 1e-6));
+      const rest = this.framesSinceKey % perPart;
+      if (rest > 0) this.partLimitTicks = Math.min(normal, (rest + 0.5) * frame);
+    }
+    this.lastKeyTicks = keyTicks;
+    this.framesSinceKey = 0;
+  }
+
   /** A sample whose duration is known joins the part; part cuts follow the primary track. */
   private commit(t: TrackState, s: Pending, duration: number): void {
     const primary = t === this.primary;
     if (primary && this.segStartTicks < 0) {
       this.segStartTicks = s.dtsTicks;
     }
-    const limit = (this.partTargetMs * t.timescale) / 1000;
-    if (primary && t.samples.length > 0 && this.partDurationTicks + duration > limit) this.flushPart();
+    if (primary && t === this.video && s.key) {
+      // A keyframe starts a part (INDEPENDENT=YES), so a player can start there.
+      this.flushPart();
+      this.planGop(t, s.dtsTicks);
+    }
+    if (primary && t === this.video) this.framesSinceKey++;
+    if (primary && this.partLimitTicks < 0) this.partLimitTicks = this.normalLimit(t);
+    if (primary && t.samples.length > 0 && this.partDurationTicks + duration > this.partLimitTicks)
+      this.flushPart();
     if (t.samples.length === 0) t.baseTicks = s.dtsTicks;
     t.samples.push({ duration, cto: s.cto, key: s.key, data: s.data });
     t.lastDuration = duration;
     if (!primary) return;
     this.partDurationTicks += duration;
-    // Publish now if one more sample of this length would overflow the part; the very first
-    // part of the stream goes out with its keyframe alone, so playback can start at once.
-    const first = this.parts.length === 0 && this.fragmentSeq === 1;
-    if (first || this.partDurationTicks + duration > limit) this.flushPart();
+    // Publish now if one more sample of this length would overflow the part.
+    if (this.partDurationTicks + duration > this.partLimitTicks) this.flushPart();
   }
 
   private flushPart(): void {
@@ -176,6 +216,7 @@ export class LlSegmenter {
     if (this.video) this.video.samples = [];
     if (this.audio) this.audio.samples = [];
     this.partDurationTicks = 0;
+    this.partLimitTicks = this.normalLimit(p);
     this.onPart();
   }
 

@@ -444,7 +444,7 @@ export class HttpServer {
       return sendJson(res, 200, await this.node.stream(candidates[0].key));
     }
     if (rest[1] === 'node' && rest.length === 2) {
-      return sendJson(res, 200, this.node.nodeInfo());
+      return sendJson(res, 200, await this.node.nodeInfo());
     }
     return sendJson(res, 404, { error: 'no such API' });
   }

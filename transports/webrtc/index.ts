@@ -10,6 +10,7 @@ export type {
   WhepRequest,
   WhepResponse,
   WhepServiceOptions,
+  WhepServiceStats,
   WhepSessionStats,
 } from './types.js';
 export { WhepService } from './whep-service.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../engine/logging/logger.js';
+import type { LatencyHistogram } from '../../engine/telemetry/metrics.js';
 import type { MediaFrame } from '../../media/frame/media-frame.js';
 import { H264Packetizer } from './rtp/h264-packetizer.js';
 import { OpusPacketizer } from './rtp/opus-packetizer.js';
@@ -18,8 +19,16 @@ export interface StreamFanoutOptions {
   now: () => number;
   maxPayload?: number;
   historyPackets?: number;
+  /**
+   * Server-added latency, recorded once per frame sent to ≥ 1 viewer: wall clock after the send to
+   * the last viewer returned, minus the frame's ingest time (same wall clock, main thread).
+   */
+  latency?: LatencyHistogram;
   onEnd: (reason: string) => void;
 }
+
+/** Wall clock in ms, the one `ingestTime` is stamped with (any thread). */
+const wallNow = (): number => performance.timeOrigin + performance.now();
 
 /**
  * One stream's WebRTC egress: ONE subscription to the feed, each frame packetized once into RTP
@@ -41,6 +50,7 @@ export class StreamFanout implements RtpSource {
   private readonly opus: OpusPacketizer;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly latency: LatencyHistogram | undefined;
   private readonly videoTsBase: number;
   private readonly audioTsBase: number;
   private wallOffset: number | undefined;
@@ -61,6 +71,7 @@ export class StreamFanout implements RtpSource {
     this.msid = `rts-${randomBytes(6).toString('hex')}`;
     this.logger = opts.logger;
     this.now = opts.now;
+    this.latency = opts.latency;
     this.onEndCb = opts.onEnd;
     this.history = new PacketHistory(opts.historyPackets ?? 4096);
     this.h264 = new H264Packetizer({
@@ -136,6 +147,7 @@ export class StreamFanout implements RtpSource {
         const to = this.history.head;
         const now = this.now();
         for (const v of this.viewers) v.onVideoPackets(this, from, to, f.key, now);
+        this.recordLatency(f.ingestTime);
         return;
       }
       if (f.kind === 'audio' && f.codec === 'opus') {
@@ -144,6 +156,7 @@ export class StreamFanout implements RtpSource {
         const packets = this.opus.packetize(f.payload, ts);
         this.packetsBuilt += packets.length;
         for (const p of packets) for (const v of this.viewers) v.onAudioPacket(p, ts);
+        this.recordLatency(f.ingestTime);
         return;
       }
       const what = `${f.kind}/${f.codec}`;
@@ -157,6 +170,12 @@ export class StreamFanout implements RtpSource {
         this.logger.warn('frame dropped', { stream: this.key, errors: this.errors, error: String(err) });
       }
     }
+  }
+
+  /** Once per frame, after its packets went to every viewer (SRTP + sendto ran inside each send). */
+  private recordLatency(ingestTime: number): void {
+    if (this.latency === undefined || this.viewers.size === 0 || !(ingestTime > 0)) return;
+    this.latency.record(wallNow() - ingestTime);
   }
 
   private end(reason: string): void {

@@ -1,4 +1,5 @@
 import type { Logger } from '../../engine/logging/logger.js';
+import type { LatencySummary } from '../../engine/telemetry/metrics.js';
 import type { MediaFrame } from '../../media/frame/media-frame.js';
 
 export interface StreamInfo {
@@ -81,4 +82,22 @@ export interface WhepSessionStats {
   plis: number;
   /** ms from ICE/DTLS connected to the first video packet sent (the cached keyframe). */
   firstFrameMs: number | undefined;
+}
+
+/** A WhepService's totals (the node's API shows them). */
+export interface WhepServiceStats {
+  /** Sessions open (connecting or connected). */
+  sessions: number;
+  connected: number;
+  /** Streams with a feed subscription. */
+  streams: number;
+  /** RTP packets sent to the open sessions so far (media + retransmissions); closed sessions drop out. */
+  packetsSent: number;
+  retransmits: number;
+  nacks: number;
+  /**
+   * Frame ingested on the main thread → returned from the send of its last RTP packet to the last
+   * viewer (SRTP and sendto run inside that send). Buckets: [upper bound ms, count], to diff two readings.
+   */
+  serverLatencyMs: LatencySummary & { buckets: [number, number][] };
 }

@@ -98,6 +98,10 @@ export class WhepEgress implements WorkerEgress {
     return n;
   }
 
+  stats(): Record<string, unknown> {
+    return { ...this.service.stats() };
+  }
+
   async handle(_key: string, req: HttpLikeRequest, body?: Uint8Array): Promise<EgressResponse> {
     const res = await this.service.handle({
       method: req.method,

@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { RefusedError } from '../../engine/errors.js';
 import { type Logger, silentLogger } from '../../engine/logging/logger.js';
+import { LatencyHistogram } from '../../engine/telemetry/metrics.js';
 import { SdpError, WhepError } from './errors.js';
 import { buildAnswer, chooseH264, chooseOpus, parseSdp, parseSdpFragment, type SdpOffer } from './sdp.js';
 import { StreamFanout } from './stream-fanout.js';
-import type { WhepRequest, WhepResponse, WhepServiceOptions, WhepSessionStats } from './types.js';
+import type {
+  WhepRequest,
+  WhepResponse,
+  WhepServiceOptions,
+  WhepServiceStats,
+  WhepSessionStats,
+} from './types.js';
 import { WhepSession } from './whep-session.js';
 
 const HOUSEKEEPING_INTERVAL_MS = 1000;
@@ -31,6 +38,8 @@ export class WhepService {
   private readonly sessions = new Map<string, WhepSession>();
   private readonly streams = new Map<string, StreamFanout>();
   private readonly timer: NodeJS.Timeout;
+  /** Server-added latency of every frame sent to viewers, all streams (see StreamFanout). */
+  private readonly latency = new LatencyHistogram();
   private isClosed = false;
 
   constructor(opts: WhepServiceOptions) {
@@ -59,6 +68,30 @@ export class WhepService {
 
   sessionStats(): WhepSessionStats[] {
     return [...this.sessions.values()].map((s) => s.stats());
+  }
+
+  /** Totals for the API: viewers, packets sent so far, server-added latency. */
+  stats(): WhepServiceStats {
+    let packetsSent = 0;
+    let retransmits = 0;
+    let nacks = 0;
+    let connected = 0;
+    for (const s of this.sessions.values()) {
+      const st = s.stats();
+      packetsSent += st.videoPackets + st.audioPackets + st.retransmits;
+      retransmits += st.retransmits;
+      nacks += st.nacks;
+      if (s.connectedAt !== undefined) connected++;
+    }
+    return {
+      sessions: this.sessions.size,
+      connected,
+      streams: this.streams.size,
+      packetsSent,
+      retransmits,
+      nacks,
+      serverLatencyMs: { ...this.latency.summary(), buckets: this.latency.buckets() },
+    };
   }
 
   async handle(req: WhepRequest): Promise<WhepResponse> {
@@ -121,6 +154,7 @@ export class WhepService {
         now: this.now,
         maxPayload: this.opts.maxPayload,
         historyPackets: this.opts.historyPackets,
+        latency: this.latency,
         onEnd: (reason) => this.endStream(key, reason),
       });
       if (fanout.closed) return this.text(404, `stream ${key} ended`);

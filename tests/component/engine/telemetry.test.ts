@@ -46,7 +46,7 @@ describe('OpenTelemetry instruments', () => {
     expect(hist.count).toBeGreaterThan(20);
     const players = byName.get('rts.players');
     expect(players?.dataPoints.find((d) => d.attributes.protocol === 'flv')).toBeDefined();
-    const info = node.nodeInfo() as { serverLatencyMs: { p50: number; samples: number } };
+    const info = (await node.nodeInfo()) as { serverLatencyMs: { p50: number; samples: number } };
     expect(info.serverLatencyMs.samples).toBeGreaterThan(20);
   });
 });

@@ -15,7 +15,8 @@ describe('Chromium plays what the node serves', () => {
   let page: Page | undefined;
   let base: string;
   beforeAll(async () => {
-    node = await startNode({ hls: { targetDurationMs: 1000, partTargetMs: 200 } });
+    // The node's default HLS settings (target 2 s, LL-HLS parts of 250 ms): what players get.
+    node = await startNode();
     base = `http://127.0.0.1:${node.ports.http}`;
     pub = publishTestPattern({
       url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/b`,
@@ -108,7 +109,21 @@ describe('Chromium plays what the node serves', () => {
           const v = document.querySelector('video') as HTMLVideoElement;
           const t0 = performance.now();
           const hls = new Hls({ lowLatencyMode: low });
-          (window as unknown as { hls: unknown }).hls = hls;
+          const errors: string[] = [];
+          type ErrorData = {
+            fatal: boolean;
+            type: string;
+            details: string;
+            part?: { url: string };
+            frag?: { url: string };
+          };
+          hls.on(Hls.Events.ERROR, (_e: unknown, d: ErrorData) =>
+            errors.push(
+              `${d.fatal ? 'FATAL ' : ''}${d.type}/${d.details} ${String(d.part?.url ?? d.frag?.url ?? '').split('/live/')[1] ?? ''} @${v.currentTime.toFixed(2)}`.trim(),
+            ),
+          );
+          (window as unknown as { hls: unknown; hlsErrors: string[] }).hls = hls;
+          (window as unknown as { hlsErrors: string[] }).hlsErrors = errors;
           hls.loadSource(url);
           hls.attachMedia(v);
           await v.play().catch(() => {});
@@ -120,13 +135,39 @@ describe('Chromium plays what the node serves', () => {
       );
       expect(started, log()).toBeLessThan(15_000);
       const w = await watch(p, 10_000);
-      const latency = await p.evaluate(() => (window as unknown as { hls: { latency: number } }).hls.latency);
+      const { latency, behindPdt, errors } = await p.evaluate(() => {
+        const win = window as unknown as {
+          hls: { latency: number; playingDate: Date | null };
+          hlsErrors: string[];
+        };
+        const pd = win.hls.playingDate;
+        return {
+          latency: win.hls.latency,
+          // Wall clock vs the EXT-X-PROGRAM-DATE-TIME of the frame on screen (same host clock).
+          behindPdt: pd ? (Date.now() - pd.getTime()) / 1000 : Number.NaN,
+          errors: win.hlsErrors,
+        };
+      });
       console.log(
-        `hls.js ${playlist}: started after ${Math.round(started)} ms, live latency ${latency.toFixed(2)} s`,
+        `hls.js ${playlist}: started after ${Math.round(started)} ms, hls.latency ${latency.toFixed(2)} s, ` +
+          `behind PROGRAM-DATE-TIME ${behindPdt.toFixed(2)} s, max stall ${Math.round(w.maxStall)} ms, ` +
+          `errors [${errors.join(', ')}]`,
       );
-      expect(w.maxStall, log()).toBeLessThan(1500);
+      expect(
+        errors.filter((e) => e.startsWith('FATAL')),
+        log(),
+      ).toEqual([]);
+      expect(w.maxStall, `${log()} ${errors.join(', ')}`).toBeLessThan(1000);
       expect(w.width).toBe(480);
       expect(latency).toBeGreaterThan(0);
+      if (playlist.endsWith('ll.m3u8')) {
+        // The first playlist has a whole segment (hls.js: levelEmptyError otherwise). A rare
+        // bufferSeekOverHole (a part skipped by hls.js, about 1 run in 10 on a busy 2-core host) is
+        // logged above, not failed: the stall bound catches a hole that costs playback.
+        expect(errors.filter((e) => /levelEmptyError/.test(e))).toEqual([]);
+        expect(latency).toBeLessThan(3);
+        expect(behindPdt).toBeLessThan(3);
+      }
     }, 60_000);
   }
 });

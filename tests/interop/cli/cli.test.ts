@@ -128,6 +128,15 @@ describe('rts command', () => {
     const report = JSON.parse(stdout) as { clients: { connected: number; videoPackets: number } };
     expect(report.clients.connected).toBe(4);
     expect(report.clients.videoPackets).toBeGreaterThan(100);
+    // The RTC worker's server-added latency (frame in → last viewer's send returned) is in the API.
+    const node = (await (await fetch(`http://127.0.0.1:${http}/api/v1/node`)).json()) as {
+      webrtc: { serverLatencyMs: { p50: number; p99: number; samples: number; buckets: [number, number][] } };
+    };
+    const lat = node.webrtc.serverLatencyMs;
+    expect(lat.samples).toBeGreaterThan(20);
+    expect(lat.buckets.reduce((n, [, c]) => n + c, 0)).toBe(lat.samples);
+    expect(lat.p50).toBeGreaterThan(0);
+    expect(lat.p99).toBeLessThan(1000);
     proc.kill('SIGTERM');
     expect(await exited(proc), err).toBe(0);
     await pub.stop();

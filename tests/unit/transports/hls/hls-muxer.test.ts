@@ -39,13 +39,35 @@ describe('HlsMuxer classic playlist', () => {
     expect(extinf).toHaveLength(6);
     for (const d of extinf) expect(Math.round(d)).toBeLessThanOrEqual(target);
     expect(extinf.every((d) => Math.abs(d - 2) < 0.001)).toBe(true);
-    expect(tag(r.text, 'EXT-X-MEDIA-SEQUENCE')[0]).toBe('#EXT-X-MEDIA-SEQUENCE:3');
+    // The first segment is cut at the second keyframe (1 s), then every 2 s: 10 segments, 4..9 listed.
+    expect(tag(r.text, 'EXT-X-MEDIA-SEQUENCE')[0]).toBe('#EXT-X-MEDIA-SEQUENCE:4');
     expect(tag(r.text, 'EXT-X-PROGRAM-DATE-TIME')).toHaveLength(6);
     expect(r.text).toContain('cam/seg-8.ts');
     const seg = await m.handle({ path: 'cam/seg-8.ts', query: {} });
     expect(seg.headers['Content-Type']).toBe('video/mp2t');
     expect(seg.headers['Cache-Control']).toContain('immutable');
     expect((seg.body as Uint8Array)[0]).toBe(0x47);
+  });
+
+  it('serves the classic playlist from its second segment when the first is short', async () => {
+    // GOP 1 s: the first segment is cut at the second keyframe (1 s); one 1 s segment would let
+    // hls.js start with too little buffer, so the playlist waits for the next (2 s) one.
+    const short = started(make());
+    const frames = [...mediaRun(0, 3100, 25, 1000)];
+    const upTo = (ms: number) => {
+      for (const f of frames.splice(0, frames.findIndex((x) => x.dts > ms) >>> 0)) short.push(f);
+    };
+    upTo(1000);
+    expect(short.mediaSequence).toBe(1);
+    expect((await body(short, 'cam.m3u8')).status).toBe(404);
+    upTo(3000);
+    const r = await body(short, 'cam.m3u8');
+    expect(r.status).toBe(200);
+    expect(tag(r.text, 'EXTINF')).toEqual(['#EXTINF:1.000,', '#EXTINF:2.000,']);
+    // GOP 2 s: the first segment is already a whole target long.
+    const long = started(make());
+    feed(long, 0, 2100, 2000);
+    expect(tag((await body(long, 'cam.m3u8')).text, 'EXTINF')).toEqual(['#EXTINF:2.000,']);
   });
 
   it('raises TARGETDURATION to cover a GOP longer than the target', async () => {
@@ -72,9 +94,9 @@ describe('HlsMuxer classic playlist', () => {
     expect(tag(pl, 'EXT-X-DISCONTINUITY-SEQUENCE')).toEqual(['#EXT-X-DISCONTINUITY-SEQUENCE:1']);
     const seqs = tag(pl, 'EXT-X-MEDIA-SEQUENCE');
     expect(Number(seqs[0].split(':')[1])).toBeGreaterThan(3);
-    // PROGRAM-DATE-TIME follows the new publisher's clock.
+    // PROGRAM-DATE-TIME follows the new publisher's clock (segments from 100 s: 1 s, then 2 s each).
     expect(tag(pl, 'EXT-X-PROGRAM-DATE-TIME').at(-1)).toContain(
-      new Date(1_700_000_000_000 + 110_000).toISOString(),
+      new Date(1_700_000_000_000 + 111_000).toISOString(),
     );
   });
 
@@ -100,11 +122,17 @@ describe('HlsMuxer classic playlist', () => {
 });
 
 describe('HlsMuxer LL-HLS playlist', () => {
-  it('publishes the first part with the first keyframe, parts ≤ PART-TARGET, hint names the next part', async () => {
+  it('serves the first playlist once a whole segment exists, parts ≤ PART-TARGET, hint names the next part', async () => {
     const m = started(make());
-    feed(m, 0, 60);
+    feed(m, 0, 600);
+    // Parts, but no whole segment yet: hls.js would fail such a playlist (levelEmptyError).
     let r = await body(m, 'cam/ll.m3u8');
+    expect(r.status).toBe(404);
+    feed(m, 600, 1100); // (a new run: it starts with a keyframe, at 600 ms)
+    // The first segment is cut at the next keyframe (0.6 s), not at the 2 s target.
+    r = await body(m, 'cam/ll.m3u8');
     expect(r.status).toBe(200);
+    expect(tag(r.text, 'EXTINF')).toEqual(['#EXTINF:0.600,']);
     expect(tag(r.text, 'EXT-X-PART:')[0]).toContain('URI="ll/part-0.0.m4s",INDEPENDENT=YES');
     feed(m, 60, 7000);
     r = await body(m, 'cam/ll.m3u8');
@@ -153,8 +181,8 @@ describe('HlsMuxer LL-HLS playlist', () => {
       make({ maxBlockedRequests: 1, blockingTimeoutMs: 50, windowSegments: 2, extraSegmentsKept: 0 }),
     );
     feed(m, 0, 12_000);
-    expect(m.mediaSequence).toBe(5);
-    expect((await body(m, 'cam/ll.m3u8', { _HLS_msn: '8' })).status).toBe(400);
+    expect(m.mediaSequence).toBe(6);
+    expect((await body(m, 'cam/ll.m3u8', { _HLS_msn: '9' })).status).toBe(400);
     expect((await body(m, 'cam/ll.m3u8', { _HLS_part: '1' })).status).toBe(400);
     expect((await body(m, 'cam/ll/part-0.1.m4s')).status).toBe(404);
     expect((await body(m, 'cam/ll/seg-0.m4s')).status).toBe(404);
