@@ -24,7 +24,13 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The project's root: two levels up from here, or three when running from dist/. */
+export const PROJECT_ROOT = projectRoot();
+
+function projectRoot(): string {
+  const up2 = fileURLToPath(new URL('../../', import.meta.url));
+  return existsSync(join(up2, 'package.json')) ? up2 : fileURLToPath(new URL('../../../', import.meta.url));
+}
 
 /** A free loopback TCP port (closed again before returning). */
 export function freePort(): Promise<number> {
