@@ -3,8 +3,9 @@
  * stream is published with our RtmpClient (real-time replay of the 720p30 source file); from the
  * moment the first keyframe is written, `ll.m3u8` is requested (the node holds a first request
  * until the playlist lists a part) until it lists a part, and the init segment and that part are
- * fetched. Repeated on new stream names; reports the median. Run once with hls.onDemand (the
- * default: the muxer starts on the first request) and once with muxing from publish.
+ * fetched. Repeated on new stream names; reports the median. Run with hls.onDemand (the
+ * default: the muxer starts on the first request), with muxing from publish, and with
+ * hls.llStartWith 'part' (first playlist at the first part instead of the first whole segment).
  *
  *   node --import tsx benchmarks/hls/first-part.ts [--repeat 5] [--out FILE]
  */
@@ -77,13 +78,18 @@ async function main(): Promise<void> {
     machine: machine(),
     command: `node --import tsx benchmarks/hls/first-part.ts ${process.argv.slice(2).join(' ')}`,
   };
-  for (const onDemand of [true, false]) {
-    const server = await startServer({ hls: { onDemand } });
+  const variants: { name: string; onDemand: boolean; llStartWith: 'segment' | 'part' }[] = [
+    { name: 'onDemand', onDemand: true, llStartWith: 'segment' },
+    { name: 'muxFromPublish', onDemand: false, llStartWith: 'segment' },
+    { name: 'onDemandStartWithPart', onDemand: true, llStartWith: 'part' },
+  ];
+  for (const { name, onDemand, llStartWith } of variants) {
+    const server = await startServer({ hls: { onDemand, llStartWith } });
     const runs = [];
     try {
       for (let i = 0; i < Number(a.repeat); i++) {
-        const r = await once(server.httpPort, server.rtmpPort, `fp${onDemand ? 'd' : 'p'}${i}`, frames);
-        console.log(JSON.stringify({ onDemand, ...r }));
+        const r = await once(server.httpPort, server.rtmpPort, `fp-${name}-${i}`, frames);
+        console.log(JSON.stringify({ variant: name, ...r }));
         runs.push(r);
         await sleep(500);
       }
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
       await server.stop();
     }
     const ok = runs.filter((r) => 'playableMs' in r) as { playableMs: number; playlistMs: number }[];
-    out[onDemand ? 'onDemand' : 'muxFromPublish'] = {
+    out[name] = {
       runs,
       medianPlaylistMs: median(ok.map((r) => r.playlistMs)),
       medianPlayableMs: median(ok.map((r) => r.playableMs)),

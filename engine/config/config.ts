@@ -27,6 +27,8 @@ export interface HlsConfig {
   targetDurationMs: number;
   windowSegments: number;
   partTargetMs: number;
+  /** First LL-HLS playlist once a whole segment exists (hls.js) or once a part does (transports/hls/types.ts). */
+  llStartWith: 'segment' | 'part';
   onDemand: boolean;
   idleStopMs: number;
   endGraceMs: number;
@@ -82,6 +84,7 @@ export const DEFAULT_CONFIG: Config = {
     targetDurationMs: 2000,
     windowSegments: 6,
     partTargetMs: 250,
+    llStartWith: 'segment',
     onDemand: true,
     idleStopMs: 30_000,
     endGraceMs: 5000,

@@ -8,6 +8,7 @@ export interface HlsEgressConfig {
   targetDurationMs: number;
   windowSegments: number;
   partTargetMs: number;
+  llStartWith?: 'segment' | 'part';
   /** Mux only while someone asks: start at the first request, stop after `idleStopMs` without one. */
   onDemand: boolean;
   idleStopMs: number;
@@ -124,6 +125,7 @@ export class HlsEgress implements WorkerEgress {
       targetDurationMs: this.config.targetDurationMs,
       windowSegments: this.config.windowSegments,
       partTargetMs: this.config.partTargetMs,
+      ...(this.config.llStartWith ? { llStartWith: this.config.llStartWith } : {}),
       logger: this.logger.child(`hls[${s.key}]`),
     });
     s.muxer = muxer;

@@ -464,8 +464,9 @@ export class HlsMuxer {
     if (current)
       current.programDateTime =
         this.wallAnchor !== undefined ? this.wallAnchor + this.segStartDts : this.now();
-    // hls.js rejects a live playlist without one whole segment (levelEmptyError): wait for the first.
-    if (segments.length === 0) return text(404, 'no segment yet');
+    // hls.js rejects a live playlist without one whole segment (levelEmptyError): by default wait
+    // for the first; with llStartWith 'part' the first part is enough (RFC 8216bis).
+    if (!this.llReady) return text(404, 'no segment yet');
     const body = writeLlPlaylist({
       targetDuration: targetDurationOf(this.config.targetDurationMs, this.maxLlMs),
       partTargetMs: this.config.partTargetMs,
@@ -485,7 +486,7 @@ export class HlsMuxer {
    * Nothing is, before the first whole segment: no playlist is served without one.
    */
   private has(msn: number, part: number): boolean {
-    if (this.llSegments.length === 0) return false;
+    if (!this.llReady) return false;
     if (msn < this.msn) return true;
     if (msn > this.msn) return false;
     return part >= 0 && this.ll.isOpen && this.ll.parts.length > part;
@@ -578,9 +579,10 @@ export class HlsMuxer {
     return text(404, 'no such segment');
   }
 
-  /** True once the LL-HLS playlist lists a whole segment (a first request should wait for it). */
+  /** True once the LL-HLS playlist can be served: a whole segment listed, or a part with llStartWith 'part'. */
   get llReady(): boolean {
-    return this.llSegments.length > 0;
+    if (this.llSegments.length > 0) return true;
+    return this.config.llStartWith === 'part' && this.ll.isOpen && this.ll.parts.length > 0;
   }
 
   /** Blocked requests now (for metrics and tests). */

@@ -16,6 +16,13 @@ export interface HlsConfig {
   ts: boolean;
   /** Produce the LL-HLS fMP4 playlist. */
   llhls: boolean;
+  /**
+   * When the first LL-HLS playlist is served: `segment` (default) once a whole segment exists,
+   * which hls.js requires (a playlist of parts only is a levelEmptyError there), about one GOP
+   * after the first keyframe; `part` as soon as the first part exists (RFC 8216bis allows it;
+   * the first part is out within ~60 ms of the first keyframe) for players that accept it.
+   */
+  llStartWith: 'segment' | 'part';
 }
 
 export const DEFAULT_HLS_CONFIG: Readonly<HlsConfig> = Object.freeze({
@@ -27,6 +34,7 @@ export const DEFAULT_HLS_CONFIG: Readonly<HlsConfig> = Object.freeze({
   extraSegmentsKept: 2,
   ts: true,
   llhls: true,
+  llStartWith: 'segment',
 });
 
 /** The part of the URL after `/{app}/`, plus the parsed query. */

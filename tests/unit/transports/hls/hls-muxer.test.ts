@@ -150,6 +150,18 @@ describe('HlsMuxer LL-HLS playlist', () => {
     expect(new TextDecoder().decode((part.body as Uint8Array).subarray(4, 8))).toBe('moof');
   });
 
+  it('with llStartWith part, serves the first playlist at the first part, before any whole segment', async () => {
+    const m = started(make({ llStartWith: 'part' }));
+    feed(m, 0, 400);
+    const r = await body(m, 'cam/ll.m3u8');
+    expect(r.status).toBe(200);
+    expect(tag(r.text, 'EXTINF')).toEqual([]);
+    expect(tag(r.text, 'EXT-X-PART:')[0]).toContain('URI="ll/part-0.0.m4s",INDEPENDENT=YES');
+    expect(tag(r.text, 'EXT-X-PRELOAD-HINT')).toHaveLength(1);
+    const part = await m.handle({ path: 'cam/ll/part-0.0.m4s', query: {} });
+    expect(part.status).toBe(200);
+  });
+
   it('blocks a reload until the requested part exists, then answers with it listed', async () => {
     const m = started(make());
     feed(m, 0, 2100);
