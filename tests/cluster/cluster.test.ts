@@ -50,9 +50,12 @@ async function streamOn(node: NodeProcess, key: string, origin: string): Promise
 beforeAll(async () => {
   nats = await startNatsServer();
   [A, B, C] = await Promise.all(
-    ['A', 'B', 'C'].map((id, i) => spawnNode({ natsUrl: nats.url, id, region: i === 2 ? 'eu' : 'us' })),
+    // Three nodes start from TypeScript sources at once: on a busy 2-core host that can take a while.
+    ['A', 'B', 'C'].map((id, i) =>
+      spawnNode({ natsUrl: nats.url, id, region: i === 2 ? 'eu' : 'us', startTimeoutMs: 50_000 }),
+    ),
   );
-}, 40_000);
+}, 60_000);
 
 afterAll(async () => {
   B?.proc.kill('SIGCONT');

@@ -209,7 +209,7 @@ describe('RTS (WebRTC) playback in Chromium', () => {
       async () =>
         (await stats(page2))?.protocol === 'hls' && (await stats(page2))!.currentTime > 1 ? true : undefined,
       {
-        timeoutMs: 30_000,
+        timeoutMs: 50_000,
         what: 'HLS playback after WHEP and FLV refusals',
       },
     );
@@ -217,5 +217,5 @@ describe('RTS (WebRTC) playback in Chromium', () => {
       'flv',
       'hls',
     ]);
-  }, 60_000);
+  }, 100_000);
 });
