@@ -9,6 +9,46 @@ import { waitFor } from '../../support/wait-for.js';
 
 const execFileAsync = promisify(execFile);
 
+/** `rts serve` from the built package on free loopback ports, once it logged its "listening" line. */
+async function serve(extra: string[]) {
+  execFileSync('node', ['scripts/build-if-needed.mjs'], { stdio: 'ignore', timeout: 120_000 });
+  const args = ['dist/cli/rts.js', 'serve', '--rtmp-port', '0', '--http-port', '0', '--workers', '1'];
+  const proc = track(
+    spawn('node', [...args, '--host', '127.0.0.1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+  let out = '';
+  proc.stdout?.on('data', (d) => {
+    out += d;
+  });
+  let err = '';
+  proc.stderr?.on('data', (d) => {
+    err = (err + d).slice(-4000);
+  });
+  const [, rtmp, http] = await waitFor(
+    () => /listening: rtmp:\/\/127\.0\.0\.1:(\d+) http:\/\/127\.0\.0\.1:(\d+)/.exec(out) ?? undefined,
+    { timeoutMs: 20_000, what: 'the "listening" line' },
+  );
+  return { proc, rtmp, http, out: () => out, err: () => err };
+}
+
+/** An ffmpeg test pattern published to the node, once the API lists the stream. */
+async function publishAndWait(rtmp: string, http: string, name: string, seconds: number) {
+  const pub = publishTestPattern({
+    url: `rtmp://127.0.0.1:${rtmp}/live/${name}`,
+    seconds,
+    width: 320,
+    height: 240,
+  });
+  await waitFor(
+    async () =>
+      (await (await fetch(`http://127.0.0.1:${http}/api/v1/streams`)).json()).streams.length
+        ? true
+        : undefined,
+    { timeoutMs: 10_000, what: 'the stream in the API' },
+  );
+  return pub;
+}
+
 /** The `rts` command as a user runs it, from the built package (npm start builds it the same way). */
 describe('rts command', () => {
   afterAll(async () => {
@@ -16,54 +56,9 @@ describe('rts command', () => {
   });
 
   it('rts serve logs one line when it accepts connections, serves, and exits 0 on SIGTERM after telling its players', async () => {
-    execFileSync('node', ['scripts/build-if-needed.mjs'], { stdio: 'ignore', timeout: 120_000 });
-    const proc = track(
-      spawn(
-        'node',
-        [
-          'dist/cli/rts.js',
-          'serve',
-          '--rtmp-port',
-          '0',
-          '--http-port',
-          '0',
-          '--workers',
-          '1',
-          '--host',
-          '127.0.0.1',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      ),
-    );
-    let out = '';
-    proc.stdout?.on('data', (d) => {
-      out += d;
-    });
-    const line = await waitFor(
-      () => /listening: rtmp:\/\/127\.0\.0\.1:(\d+) http:\/\/127\.0\.0\.1:(\d+)/.exec(out) ?? undefined,
-      {
-        timeoutMs: 20_000,
-        what: 'the "listening" line',
-      },
-    );
-    expect(out.trim().split('\n')).toHaveLength(1);
-    const [, rtmp, http] = line;
-    const pub = publishTestPattern({
-      url: `rtmp://127.0.0.1:${rtmp}/live/cli`,
-      seconds: 30,
-      width: 320,
-      height: 240,
-    });
-    await waitFor(
-      async () =>
-        (await (await fetch(`http://127.0.0.1:${http}/api/v1/streams`)).json()).streams.length
-          ? true
-          : undefined,
-      {
-        timeoutMs: 10_000,
-        what: 'the stream in the API',
-      },
-    );
+    const { proc, out, rtmp, http } = await serve([]);
+    expect(out().trim().split('\n')).toHaveLength(1);
+    const pub = await publishAndWait(rtmp, http, 'cli', 30);
     const player = decode(`http://127.0.0.1:${http}/live/cli.flv`, { seconds: 30, timeoutMs: 40_000 });
     await new Promise((r) => setTimeout(r, 1500));
     const t0 = performance.now();
@@ -77,36 +72,9 @@ describe('rts command', () => {
   }, 90_000);
 
   it('a node that served WebRTC viewers (node-datachannel loaded) also exits 0 on SIGTERM', async () => {
-    execFileSync('node', ['scripts/build-if-needed.mjs'], { stdio: 'ignore', timeout: 120_000 });
     const [udp] = await freeUdpPorts(1);
-    const args = ['dist/cli/rts.js', 'serve', '--rtmp-port', '0', '--http-port', '0', '--workers', '1'];
-    args.push('--host', '127.0.0.1', '--rtc-port', String(udp));
-    const proc = track(spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-    let out = '';
-    proc.stdout?.on('data', (d) => {
-      out += d;
-    });
-    let err = '';
-    proc.stderr?.on('data', (d) => {
-      err = (err + d).slice(-4000);
-    });
-    const [, rtmp, http] = await waitFor(
-      () => /listening: rtmp:\/\/127\.0\.0\.1:(\d+) http:\/\/127\.0\.0\.1:(\d+)/.exec(out) ?? undefined,
-      { timeoutMs: 20_000, what: 'the "listening" line' },
-    );
-    const pub = publishTestPattern({
-      url: `rtmp://127.0.0.1:${rtmp}/live/rtc`,
-      seconds: 40,
-      width: 320,
-      height: 240,
-    });
-    await waitFor(
-      async () =>
-        (await (await fetch(`http://127.0.0.1:${http}/api/v1/streams`)).json()).streams.length
-          ? true
-          : undefined,
-      { timeoutMs: 10_000, what: 'the stream in the API' },
-    );
+    const { proc, err, http, rtmp } = await serve(['--rtc-port', String(udp)]);
+    const pub = await publishAndWait(rtmp, http, 'rtc', 40);
     // Real WebRTC viewers (node-datachannel in another process) of the AAC → Opus variant.
     const { stdout } = await execFileAsync(
       'node',
@@ -138,7 +106,7 @@ describe('rts command', () => {
     expect(lat.p50).toBeGreaterThan(0);
     expect(lat.p99).toBeLessThan(1000);
     proc.kill('SIGTERM');
-    expect(await exited(proc), err).toBe(0);
+    expect(await exited(proc), err()).toBe(0);
     await pub.stop();
   }, 120_000);
 
