@@ -9,11 +9,11 @@
  * See HELP below for every option. Results print as tables and are written as JSON (machine,
  * date, Node version, command) to benchmarks/results/.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseList, pinSelf, tasksetWorks } from './cli-helpers.js';
 import { DEFAULT_SOURCE, ensureSourceFile, type LoadedSource, loadSource } from './media-source.js';
 import type { PlayerClient } from './player-messages.js';
 import { waitForQuietMachine } from './proc-sampler.js';
@@ -82,13 +82,6 @@ export interface CompareOptions extends CurveOptions {
   nodeEntry: 'auto' | 'tsx';
 }
 
-function parseList(v: string, what: string): number[] {
-  const out = v.split(',').map((s) => Number(s.trim()));
-  if (out.some((n) => !Number.isInteger(n) || n <= 0))
-    throw new Error(`--${what} must be a comma list of positive integers`);
-  return out;
-}
-
 function parseProtocols(v: string): ('rtmp' | 'flv')[] {
   const out = v.split(',').map((s) => s.trim());
   for (const p of out)
@@ -99,24 +92,6 @@ function parseProtocols(v: string): ('rtmp' | 'flv')[] {
 function parseClient(v: string): PlayerClient {
   if (v !== 'light' && v !== 'full') throw new Error('--client must be light or full');
   return v;
-}
-
-function tasksetWorks(): boolean {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Pins this process (publisher, orchestration) with the clients. */
-function pinSelf(cpus: string): void {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
-  } catch {
-    // not fatal: figures are then less clean
-  }
 }
 
 function autoProcesses(players: number): number {

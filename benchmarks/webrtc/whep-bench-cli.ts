@@ -5,11 +5,11 @@
  * packets/s, CPU µs per delivered packet, loss and NACKs, time to first video packet and, on our
  * node, the server-added latency of the window from /api/v1/node.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseList, pinSelf, tasksetWorks } from '../load/cli-helpers.js';
 import type { LoadedSource } from '../load/media-source.js';
 import { waitForQuietMachine } from '../load/proc-sampler.js';
 import { LoopPublisher } from '../load/publisher.js';
@@ -51,30 +51,6 @@ interface WhepCurve {
   clientCpus: string;
   quietWaitMs: number;
   log: (line: string) => void;
-}
-
-function parseList(v: string, what: string): number[] {
-  const out = v.split(',').map((s) => Number(s.trim()));
-  if (out.some((n) => !Number.isInteger(n) || n <= 0))
-    throw new Error(`--${what} must be a comma list of positive integers`);
-  return out;
-}
-
-function tasksetWorks(): boolean {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function pinSelf(cpuList: string): void {
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(process.pid)], { stdio: 'ignore' });
-  } catch {
-    // not fatal: figures are then less clean
-  }
 }
 
 const QUIET_BUSY_PERCENT = 35;
