@@ -5,12 +5,12 @@ import { signUrl } from '../engine/access/auth-key.js';
 import type { ConfigInput } from '../engine/config/config.js';
 import { createLogger, stderrSink } from '../engine/logging/logger.js';
 import { createNode } from '../engine/node.js';
-import { shutdownProcessRtc } from '../engine/threads/worker-pool.js';
 
 const HELP = `rts: a low-latency live streaming node (RTMP in; RTMP, HTTP-FLV, HLS, WebRTC out)
 
 usage:
   rts serve [--config FILE] [--rtmp-port N] [--http-port N] [--rtc-port N] [--rtc-announce IP]
+            [--rtc-processes N]
             [--workers N] [--host ADDR] [--log-level debug|info|warn|error]
   rts sign URL --key KEY [--ttl SECONDS]     print URL signed with auth_key (Type A)
   rts bench [options]                         load-test an RTMP/HTTP-FLV/WHEP server (rts bench --help)
@@ -25,6 +25,7 @@ async function serve(argv: string[]): Promise<void> {
       'http-port': { type: 'string' },
       'rtc-port': { type: 'string' },
       'rtc-announce': { type: 'string' },
+      'rtc-processes': { type: 'string' },
       workers: { type: 'string' },
       host: { type: 'string' },
       'log-level': { type: 'string' },
@@ -45,14 +46,16 @@ async function serve(argv: string[]): Promise<void> {
   const rtmpPort = num(values['rtmp-port'], 'rtmp-port');
   const httpPort = num(values['http-port'], 'http-port');
   const rtcPort = num(values['rtc-port'], 'rtc-port');
+  const rtcProcesses = num(values['rtc-processes'], 'rtc-processes');
   const workers = num(values.workers, 'workers');
   if (rtmpPort !== undefined) cfg.rtmp = { ...cfg.rtmp, port: rtmpPort };
   if (httpPort !== undefined) cfg.http = { ...cfg.http, port: httpPort };
-  if (rtcPort !== undefined || values['rtc-announce']) {
+  if (rtcPort !== undefined || values['rtc-announce'] || rtcProcesses !== undefined) {
     cfg.rtc = {
       ...cfg.rtc,
       ...(rtcPort !== undefined ? { port: rtcPort } : {}),
       ...(values['rtc-announce'] ? { announce: values['rtc-announce'] } : {}),
+      ...(rtcProcesses !== undefined ? { processes: rtcProcesses } : {}),
     };
   }
   if (workers !== undefined) cfg.workers = workers;
@@ -79,16 +82,13 @@ async function serve(argv: string[]): Promise<void> {
     }
     stopping = true;
     logger.info('shutting down', { signal });
-    node
-      .close()
-      .then(() => shutdownProcessRtc())
-      .then(
-        () => process.exit(0),
-        (err) => {
-          logger.error('shutdown failed', { error: String(err) });
-          process.exit(1);
-        },
-      );
+    node.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error('shutdown failed', { error: String(err) });
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -157,6 +157,8 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       workers,
       { logLevel: c.log.level, config: { rtc: c.rtc, hls: c.hls, host: c.host } },
       this.logger,
+      undefined,
+      { processes: c.rtc.processes, ringBytes: c.limits.ringBytes },
     );
     this.rtmp = new RtmpServer({
       logger: this.logger,
@@ -337,6 +339,9 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
    */
   async rtsSource(stream: LiveStream): Promise<LiveStream> {
     const pool = this.workers;
+    // the RTC processes start (once) while the rules are checked and a transcode starts
+    const rtcReady = pool.rtc.ensure();
+    rtcReady.catch(() => {});
     const info = await pool.info(stream.worker, stream.key);
     const refusal = rtsRefusal(info, stream.name);
     if (refusal) throw new RefusedError('RTS_ERR_RTS_RULE', refusal, 406);
@@ -357,14 +362,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     if (!ready())
       throw new RefusedError('RTS_ERR_TRANSCODE', 'the transcoded stream did not start in time', 503);
     try {
-      await pool.attachRtc({
-        key: serving.key,
-        app: serving.app,
-        stream: serving.name,
-        domain: serving.domain,
-        gen: serving.gen,
-        ring: serving.ring.buffers,
-      });
+      await rtcReady;
     } catch (err) {
       throw new RefusedError('RTS_ERR_NO_RTC', `WebRTC is not available on this node: ${String(err)}`, 503);
     }
@@ -391,8 +389,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     stream.end(reason);
     if (this.streamsByKey.get(stream.key) === stream) this.streamsByKey.delete(stream.key);
     this.pool?.detach(stream.worker, stream.key, stream.gen, reason);
-    if (this.pool?.rtcHas(stream.key, stream.gen))
-      this.pool.detach(this.pool.rtcIndex, stream.key, stream.gen, reason);
+    this.pool?.rtc.detach(stream.key, stream.gen, reason);
     this.recentlyEnded.set(stream.key, stream);
     setTimeout(() => {
       if (this.recentlyEnded.get(stream.key) === stream) this.recentlyEnded.delete(stream.key);
@@ -474,7 +471,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       serverLatencyMs: { ...new LatencyHistogram().summary(), buckets: [] },
     };
     try {
-      const stats = await this.pool?.rtcStats();
+      const stats = await this.pool?.rtc.stats();
       return (stats?.whep as Record<string, unknown> | undefined) ?? idle;
     } catch (err) {
       return { ...idle, error: String(err) };
@@ -569,10 +566,7 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
     const pool = this.workers;
     const info = await pool.info(s.worker, s.key);
     const players: Record<string, number> = { rtmp: 0, flv: 0, 'ws-flv': 0, hls: 0, rts: 0, ...info.players };
-    if (pool.rtcHas(s.key, s.gen)) {
-      const rtc = await pool.info(pool.rtcIndex, s.key).catch(() => undefined);
-      players.rts = rtc?.players.rts ?? 0;
-    }
+    if (pool.rtc.has(s.key, s.gen)) players.rts = await pool.rtc.players(s.key);
     let bytesOut = 0;
     for (const p of s.players) {
       players[p.protocol] = (players[p.protocol] ?? 0) + 1;

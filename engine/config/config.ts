@@ -55,7 +55,11 @@ export interface Config {
   workers: number;
   rtmp: RtmpConfig;
   http: { port: number; maxHeaderBytes: number };
-  rtc: { port: number; announce?: string };
+  /**
+   * WebRTC egress: `processes` child processes (0 = one per core), process i owning UDP port
+   * `port + i`.
+   */
+  rtc: { port: number; announce?: string; processes: number };
   hls: HlsConfig;
   players: PlayerLimits;
   limits: { maxConnections: number; ringBytes: number };
@@ -79,7 +83,7 @@ export const DEFAULT_CONFIG: Config = {
     idleTimeoutMs: 30_000,
   },
   http: { port: 8080, maxHeaderBytes: 16 * 1024 },
-  rtc: { port: 8000 },
+  rtc: { port: 8000, processes: 0 },
   hls: {
     targetDurationMs: 2000,
     windowSegments: 6,
@@ -133,6 +137,9 @@ export function resolveConfig(input: ConfigInput = {}): Config {
   port(c.rtmp.port, 'rtmp.port');
   port(c.http.port, 'http.port');
   port(c.rtc.port, 'rtc.port');
+  if (!Number.isInteger(c.rtc.processes) || c.rtc.processes < 0 || c.rtc.processes > 64)
+    throw new ConfigError('rtc.processes must be 0..64');
+  port(c.rtc.port + Math.max(0, c.rtc.processes - 1), 'rtc.port + rtc.processes - 1');
   if (!Number.isInteger(c.workers) || c.workers < 0 || c.workers > 256)
     throw new ConfigError('workers must be 0..256');
   if (c.rtmp.outChunkSize < 128 || c.rtmp.outChunkSize > 0xffffff)

@@ -28,6 +28,8 @@ export interface PublisherInfo {
 export class LiveStream {
   readonly ring: PacketRingWriter;
   readonly players = new Set<StreamPlayer>();
+  /** Internal consumers fed like players but not counted as players (RTC process feeds). */
+  readonly taps = new Set<StreamPlayer>();
   readonly createdAt = Date.now();
   framesIn = 0;
   bytesIn = 0;
@@ -65,7 +67,7 @@ export class LiveStream {
     this.bytesIn += body.length;
     telemetry().ingestBytes.add(body.length, this.lastAttrs);
     const frame = this.ring.write(input);
-    if (this.players.size > 0) {
+    if (this.players.size > 0 || this.taps.size > 0) {
       const wire = new FrameWire(frame);
       this.merged.push(wire);
       if (this.mergeWriteMs > 0) {
@@ -94,9 +96,11 @@ export class LiveStream {
     if (batch.length === 1) {
       const w = batch[0];
       for (const p of this.players) p.deliver(w.frame, w);
+      for (const p of this.taps) p.deliver(w.frame, w);
     } else {
       const shared = new FrameBatch(batch);
       for (const p of this.players) p.deliverBatch(batch, shared);
+      for (const p of this.taps) p.deliverBatch(batch, shared);
     }
     for (const w of batch) this.recordLatency(w.frame.ingestTime);
   }
@@ -145,6 +149,21 @@ export class LiveStream {
 
   /** A new player: config frames and the current GOP first, then live frames as they come. */
   addPlayer(p: StreamPlayer): void {
+    this.replayStart(p);
+    this.players.add(p);
+  }
+
+  /** A tap (not a player): config frames and the current GOP first, then live frames. */
+  addTap(p: StreamPlayer): void {
+    this.replayStart(p);
+    this.taps.add(p);
+  }
+
+  removeTap(p: StreamPlayer): void {
+    this.taps.delete(p);
+  }
+
+  private replayStart(p: StreamPlayer): void {
     this.flushMerged();
     const { configs, fromSeq } = this.ring.startFrames();
     const start = configs.map((c) => new FrameWire(c));
@@ -154,7 +173,6 @@ export class LiveStream {
       if (f && !f.config) start.push(new FrameWire(f));
     }
     p.deliverBatch(start, new FrameBatch(start));
-    this.players.add(p);
   }
 
   removePlayer(p: StreamPlayer): void {
@@ -168,6 +186,8 @@ export class LiveStream {
     this.ended = true;
     this.ring.end();
     for (const p of [...this.players]) p.streamEnded(reason);
+    for (const p of [...this.taps]) p.streamEnded(reason);
+    this.taps.clear();
     this.players.clear();
   }
 }

@@ -78,6 +78,19 @@ export class LatencyHistogram {
   record(ms: number): void {
     this.count++;
     if (ms > this.max) this.max = ms;
+    this.counts[this.bucketOf(ms)]++;
+  }
+
+  /** Adds another histogram's `buckets()` (and its max): merged percentiles of several processes. */
+  merge(buckets: readonly [number, number][], max: number): void {
+    for (const [bound, n] of buckets) {
+      this.counts[this.bucketOf(bound)] += n;
+      this.count += n;
+    }
+    if (max > this.max) this.max = max;
+  }
+
+  private bucketOf(ms: number): number {
     let lo = 0;
     let hi = this.bounds.length;
     while (lo < hi) {
@@ -85,7 +98,7 @@ export class LatencyHistogram {
       if (this.bounds[mid] < ms) lo = mid + 1;
       else hi = mid;
     }
-    this.counts[lo]++;
+    return lo;
   }
   summary(): LatencySummary {
     return { p50: this.percentile(50), p99: this.percentile(99), max: this.max, samples: this.count };

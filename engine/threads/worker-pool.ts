@@ -1,8 +1,10 @@
+import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { StreamInfo } from '../../actors/stream/stream-host.js';
 import { TimeoutError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { PacketRingBuffers } from '../memory/packet-ring.js';
+import { RtcProcesses } from './rtc-processes.js';
 import type { StreamWorkerData } from './stream-worker.js';
 import {
   decodeWire,
@@ -13,21 +15,6 @@ import {
   type ToWorker,
   type Wire,
 } from './worker-messages.js';
-
-/**
- * node-datachannel may be loaded by one thread per process, once: a thread that loaded it must
- * not exit while the process lives (its native threads call back into it), and a second thread
- * loading it hangs. So the RTC worker is process-wide: started by the first node that needs
- * WebRTC, reset (not stopped) when that node closes, adopted by the next node, and left to die
- * with the process (unref'd).
- */
-interface SharedRtc {
-  worker: Worker;
-  ready: Promise<void>;
-  owner?: StreamWorkerPool;
-  listener?: (w: Wire) => void;
-}
-let sharedRtc: SharedRtc | undefined;
 
 interface Placed {
   key: string;
@@ -63,7 +50,7 @@ class WorkerSlot {
   restarts = 0;
   constructor(
     readonly index: number,
-    readonly role: 'streams' | 'rtc',
+    readonly role: 'streams',
   ) {}
 }
 
@@ -79,83 +66,40 @@ export class StreamWorkerPool {
   private nextId = 1;
   private closing = false;
 
+  /** The WebRTC egress processes (started on the first RTS viewer). */
+  readonly rtc: RtcProcesses;
+
   private constructor(
     private readonly data: Omit<StreamWorkerData, 'index' | 'role'>,
     readonly logger: Logger,
     private readonly onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
-  ) {}
+    rtc?: { processes: number; ringBytes: number },
+  ) {
+    const n = rtc && rtc.processes > 0 ? rtc.processes : Math.max(1, cpus().length);
+    this.rtc = new RtcProcesses(
+      n,
+      { logLevel: data.logLevel, config: data.config, ringBytes: rtc?.ringBytes ?? 8 * 1024 * 1024 },
+      logger,
+      onEvent,
+    );
+  }
 
   static async start(
     count: number,
     data: Omit<StreamWorkerData, 'index' | 'role'>,
     logger: Logger,
     onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
+    rtc?: { processes: number; ringBytes: number },
   ): Promise<StreamWorkerPool> {
-    const pool = new StreamWorkerPool(data, logger, onEvent);
+    const pool = new StreamWorkerPool(data, logger, onEvent, rtc);
     for (let i = 0; i < count; i++) pool.slots.push(new WorkerSlot(i, 'streams'));
     await Promise.all(pool.slots.map((s) => pool.spawn(s)));
     return pool;
   }
 
-  /**
-   * The RTC worker, on the first RTS viewer: the process-wide one (see SharedRtc), adopted by this
-   * node with its config. A node that never serves WebRTC never loads node-datachannel.
-   */
-  ensureRtc(): Promise<number> {
-    const i = this.rtcIndex;
-    if (i >= 0) return this.slots[i].ready.then(() => i);
-    if (this.closing) return Promise.reject(new Error('node shutting down'));
-    if (sharedRtc?.owner && sharedRtc.owner !== this) {
-      return Promise.reject(
-        new Error('WebRTC is served by another node of this process (one RTC thread per process)'),
-      );
-    }
-    const slot = new WorkerSlot(this.slots.length, 'rtc');
-    this.slots.push(slot);
-    if (!sharedRtc) {
-      const worker = startWorker('stream-worker', { ...this.data, index: slot.index, role: 'rtc' });
-      sharedRtc = { worker, ready: readyOf(worker) };
-      worker.on('exit', () => {
-        if (sharedRtc?.worker === worker) sharedRtc = undefined;
-      });
-      worker.on('error', (err) =>
-        sharedRtc?.owner?.logger.error('RTC worker failed', { error: err.message }),
-      );
-    }
-    const shared = sharedRtc;
-    shared.owner = this;
-    shared.listener = (w: Wire) => this.onMessage(w);
-    shared.worker.on('message', shared.listener);
-    shared.worker.ref();
-    slot.worker = shared.worker;
-    slot.ready = shared.ready.then(() => {
-      this.post(slot, { t: 'init', config: this.data.config });
-    });
-    return slot.ready.then(() => slot.index);
-  }
-
-  /** Stream workers (the RTC worker not counted). */
+  /** Stream workers. */
   get size(): number {
-    return this.slots.filter((s) => s.role === 'streams').length;
-  }
-
-  /** Index of the RTC worker (WebRTC egress), or -1 while none was needed yet. */
-  get rtcIndex(): number {
-    return this.slots.findIndex((s) => s.role === 'rtc');
-  }
-
-  /** Attaches a stream to the RTC worker once (it follows the stream's ring from then on). */
-  async attachRtc(p: Placed): Promise<number> {
-    const i = await this.ensureRtc();
-    const placed = this.slots[i].streams.get(p.key);
-    if (!placed || placed.gen !== p.gen) this.attach(i, p);
-    return i;
-  }
-
-  /** True when the RTC worker follows this stream (generation `gen`). */
-  rtcHas(key: string, gen: number): boolean {
-    const i = this.rtcIndex;
-    return i >= 0 && this.slots[i].streams.get(key)?.gen === gen;
+    return this.slots.length;
   }
 
   /** Thread ids of the workers (for per-thread CPU in /proc/self/task). */
@@ -280,15 +224,6 @@ export class StreamWorkerPool {
     return r.value;
   }
 
-  /** The RTC worker's egress totals by kind (`whep`), or undefined while no RTC worker was needed. */
-  async rtcStats(): Promise<Record<string, unknown> | undefined> {
-    const i = this.rtcIndex;
-    if (i < 0) return undefined;
-    await this.slots[i].ready;
-    const r = await this.request<{ value: Record<string, unknown> }>(i, (id) => ({ t: 'stats', id }), 2000);
-    return r.value;
-  }
-
   http(
     index: number,
     kind: 'hls' | 'whep',
@@ -308,9 +243,9 @@ export class StreamWorkerPool {
       p.reject(new Error('node shutting down'));
     }
     this.pending.clear();
+    await this.rtc.close();
     await Promise.all(
       this.slots.map(async (s) => {
-        if (s.role === 'rtc') return this.releaseRtc(s);
         const exited = new Promise<void>((resolve) => s.worker.once('exit', () => resolve()));
         this.post(s, { t: 'shutdown' });
         const timer = setTimeout(() => void s.worker.terminate(), 2000);
@@ -319,49 +254,6 @@ export class StreamWorkerPool {
       }),
     );
   }
-
-  /** Hands the process-wide RTC worker back: its sessions and streams end, the thread stays. */
-  private async releaseRtc(slot: WorkerSlot): Promise<void> {
-    const shared = sharedRtc;
-    if (!shared || shared.owner !== this) return;
-    const done = new Promise<void>((resolve) => {
-      const onMsg = (w: Wire) => {
-        if (decodeWire<FromWorker>(w).t === 'reset') {
-          shared.worker.off('message', onMsg);
-          resolve();
-        }
-      };
-      shared.worker.on('message', onMsg);
-      setTimeout(resolve, 5000).unref();
-    });
-    this.post(slot, { t: 'shutdown' });
-    await done;
-    if (shared.listener) shared.worker.off('message', shared.listener);
-    shared.owner = undefined;
-    shared.listener = undefined;
-    shared.worker.unref();
-  }
-}
-
-/**
- * Before the process exits (the CLI's shutdown): stops node-datachannel's native threads in the
- * process-wide RTC worker, if one was started. Exiting while they run aborts the process.
- */
-export async function shutdownProcessRtc(timeoutMs = 10_000): Promise<void> {
-  const shared = sharedRtc;
-  if (!shared) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    const onMsg = (w: Wire) => {
-      if (decodeWire<FromWorker>(w).t === 'reset') {
-        shared.worker.off('message', onMsg);
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    shared.worker.on('message', onMsg);
-    shared.worker.postMessage(encodeWire<ToWorker>({ t: 'cleanup' }));
-  });
 }
 
 function readyOf(worker: Worker): Promise<void> {

@@ -332,15 +332,9 @@ export class HttpServer {
     // A WHEP session (PATCH/DELETE of /{domain}~{app}/{stream}/session/{id}) is authorised by its
     // unguessable id and lives on the RTC worker.
     if (kind === 'whep' && target.rest !== '') {
-      if (pool.rtcIndex < 0) return send(res, 404, 'no such WHEP session\n');
+      if (!pool.rtc.running) return send(res, 404, 'no such WHEP session\n');
       const path = `/${target.app}/${target.stream}/${target.rest}`;
-      const { res: r, body: bytes } = await pool.http(
-        pool.rtcIndex,
-        'whep',
-        '',
-        { method, path, query, headers },
-        body,
-      );
+      const { res: r, body: bytes } = await pool.rtc.session(path, { method, path, query, headers }, body);
       return send(
         res,
         r.status,
@@ -365,7 +359,7 @@ export class HttpServer {
       (await this.node.findStream(ctx)) ??
       (kind === 'hls' ? this.node.liveOrRecentStream(ctx.streamKey) : undefined);
     if (!stream) return send(res, 404, `stream /${target.app}/${target.stream} is not published\n`);
-    let worker = stream.worker;
+    const worker = stream.worker;
     let path = target.rest;
     if (kind === 'whep') {
       if (method !== 'POST') return send(res, 405, 'POST an SDP offer\n', { Allow: 'POST, OPTIONS' });
@@ -375,8 +369,22 @@ export class HttpServer {
         const r = refusal(err);
         return send(res, r.status, `${r.reason}\n`);
       }
-      worker = pool.rtcIndex;
       path = whepPathOf(stream.key);
+      let answer: Awaited<ReturnType<typeof pool.rtc.offer>>;
+      try {
+        answer = await pool.rtc.offer(stream, { method, path, query, headers }, body, 15_000);
+      } catch (err) {
+        return send(res, 503, `WebRTC is not available on this node: ${String(err)}\n`);
+      }
+      const { res: r, body: bytes } = answer;
+      if (r.status < 300)
+        this.node.meter.add(stream.domain, 'rts', bytes?.length ?? Buffer.byteLength(r.body ?? ''));
+      return send(
+        res,
+        r.status,
+        bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length) : (r.body ?? ''),
+        r.headers,
+      );
     }
     const cacheKey = `${stream.key}#${stream.gen}#${target.rest}`;
     if (kind === 'hls') {
