@@ -110,6 +110,10 @@ export class RtcProcesses {
     return this.started;
   }
 
+  private get basePort(): number {
+    return (this.data.config as { rtc: { port: number } }).rtc.port;
+  }
+
   private spawn(child: RtcChild): Promise<void> {
     const ts = import.meta.url.endsWith('.ts');
     const file = fileURLToPath(new URL(`./rtc-process.${ts ? 'ts' : 'js'}`, import.meta.url));
@@ -300,6 +304,7 @@ export class RtcProcesses {
       per.push({
         index: i,
         pid: this.children[i].proc?.pid,
+        udpPort: this.basePort + i,
         sessions: s.sessions,
         packetsSent: s.packetsSent,
       });
@@ -323,15 +328,22 @@ export class RtcProcesses {
     let best: RtcChild | undefined;
     for (const c of this.children) if (c.proc?.connected && (!best || c.sessions < best.sessions)) best = c;
     if (!best) throw new Error('no RTC process is running');
-    await best.ready;
-    this.attach(best, stream);
-    best.sessions++;
-    const r = await this.request<{ res: HttpLikeResponse; body?: Uint8Array }>(
-      best,
-      (id) => ({ t: 'http', id, kind: 'whep', key: stream.key, req }),
-      timeoutMs,
-      body,
-    );
+    best.sessions++; // before any await: concurrent offers spread over the processes
+    const chosen = best;
+    let r: { res: HttpLikeResponse; body?: Uint8Array };
+    try {
+      await chosen.ready;
+      this.attach(chosen, stream);
+      r = await this.request(
+        chosen,
+        (id) => ({ t: 'http', id, kind: 'whep', key: stream.key, req }),
+        timeoutMs,
+        body,
+      );
+    } catch (err) {
+      chosen.sessions--;
+      throw err;
+    }
     const location = r.res.headers.Location ?? r.res.headers.location;
     if (r.res.status < 300 && location) {
       const id = location.split('/').pop();

@@ -1,0 +1,113 @@
+/**
+ * WebRTC egress on two RTC processes (rtc.processes = 2, process i on UDP port rtc.port + i): the
+ * viewers of one stream are spread over both processes, their answers name both UDP ports, and all
+ * of them receive media. Viewers are node-datachannel clients in a child process.
+ */
+import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RtsNode } from '../../../engine/index.js';
+import { killTrackedChildren } from '../../support/children.js';
+import { publishTestPattern, type RunningFfmpeg } from '../../support/ffmpeg.js';
+import { freeUdpPorts } from '../../support/ports.js';
+import { waitFor } from '../../support/wait-for.js';
+import { CHROME_OFFER } from '../../unit/transports/webrtc/chrome-offer.js';
+import { startNode } from '../engine/engine-harness.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Two consecutive free UDP ports. */
+async function udpPair(): Promise<number> {
+  for (;;) {
+    const [p] = await freeUdpPorts(1);
+    if (p >= 65535) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createSocket('udp4');
+      s.once('error', () => resolve(false));
+      s.bind(p + 1, () => s.close(() => resolve(true)));
+    });
+    if (free) return p;
+  }
+}
+
+let node: RtsNode | undefined;
+let pub: RunningFfmpeg | undefined;
+afterAll(async () => {
+  await pub?.stop();
+  await node?.close();
+  await killTrackedChildren();
+});
+
+describe('WebRTC egress on two RTC processes', () => {
+  it('spreads the viewers of one stream over both processes (two UDP ports); all receive media', async () => {
+    const rtcPort = await udpPair();
+    node = await startNode({ rtc: { port: rtcPort, processes: 2 } });
+    const http = `http://127.0.0.1:${node.ports.http}`;
+    pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/two`,
+      seconds: 60,
+      width: 320,
+      height: 240,
+    });
+    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the stream',
+    });
+    // two answers, one per process: the candidates name rtc.port and rtc.port + 1
+    const offerPorts = new Set<number>();
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'benchmarks/webrtc/whep-load.ts',
+        '--url',
+        `${http}/live/two`,
+        '--viewers',
+        '6',
+        '--seconds',
+        '4',
+        '--procs',
+        '1',
+      ],
+      { encoding: 'utf8', timeout: 90_000, maxBuffer: 1 << 24 },
+    );
+    const report = JSON.parse(stdout) as { clients: { connected: number; videoPackets: number } };
+    expect(report.clients.connected).toBe(6);
+    expect(report.clients.videoPackets).toBeGreaterThan(6 * 60);
+    const info = (await (await fetch(`${http}/api/v1/node`)).json()) as {
+      webrtc: {
+        packetsSent: number;
+        serverLatencyMs: { samples: number; buckets: [number, number][] };
+        processes: { udpPort: number; sessions: number; packetsSent: number }[];
+      };
+    };
+    const procs = info.webrtc.processes;
+    expect(procs.map((p) => p.udpPort).sort()).toEqual([rtcPort, rtcPort + 1]);
+    for (const p of procs) expect(p.packetsSent, JSON.stringify(procs)).toBeGreaterThan(60);
+    expect(info.webrtc.packetsSent).toBe(procs.reduce((n, p) => n + p.packetsSent, 0));
+    const lat = info.webrtc.serverLatencyMs;
+    expect(lat.buckets.reduce((n, [, c]) => n + c, 0)).toBe(lat.samples);
+
+    // the answers' host candidates: new offers go to the process with fewer sessions, so both show
+    for (let i = 0; i < 10 && offerPorts.size < 2; i++) {
+      const port = await answerPort(`${http}/live/two`);
+      if (port) offerPorts.add(port);
+    }
+    expect([...offerPorts].sort()).toEqual([rtcPort, rtcPort + 1]);
+  }, 120_000);
+});
+
+/** POSTs a minimal recvonly offer and returns the UDP port of the answer's first host candidate. */
+async function answerPort(url: string): Promise<number | undefined> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp' },
+    body: CHROME_OFFER,
+  });
+  const sdp = await res.text();
+  expect(res.status, sdp).toBe(201);
+  const m = /a=candidate:\S+ \d+ UDP \d+ \S+ (\d+) typ host/i.exec(sdp);
+  return m ? Number(m[1]) : undefined;
+}
