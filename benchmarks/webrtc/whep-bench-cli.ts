@@ -21,7 +21,7 @@ import { loadWhepSource } from './whep-source.js';
 export const WHEP_HELP = `rts bench --protocol whep: K WebRTC (WHEP) viewers, node-datachannel in child processes
 
   rts bench --protocol whep --target http://HOST:PORT/APP/STREAM [--server-pid PID] [options]
-  rts bench --protocol whep --self [--bitrates 500,2000] [--workers 1] [options]
+  rts bench --protocol whep --self [--bitrates 500,2000] [--workers 1] [--rtc-processes N] [options]
         start our node (dist/, pinned to CPU 0), publish H.264 baseline + Opus at each bit rate, run the curve
 
 options:
@@ -30,6 +30,7 @@ options:
   --warmup S                 seconds between the last connect and the window (default 3)
   --ramp N                   new viewers per second while connecting    (default 50)
   --processes N              viewer processes (default: viewers/150, 1..4)
+  --rtc-processes N          (--self) the node's RTC egress processes (default: one per core)
   --server-pid PID           external server's pid: CPU % (per thread) and RSS from /proc
   --no-pin                   do not pin with taskset (default: server on CPU 0, viewers and publisher on CPU 1)
   --server-cpus LIST --client-cpus LIST   taskset CPU lists (default 0 and 1)
@@ -108,6 +109,7 @@ async function runSelf(
   bitrates: number[],
   workers: number,
   nodeEntry: 'auto' | 'tsx',
+  rtcProcesses?: number,
 ): Promise<WhepPointResult[]> {
   const entry = await ourNodeEntry(nodeEntry, c.log);
   const results: WhepPointResult[] = [];
@@ -118,8 +120,14 @@ async function runSelf(
       `source ${source.path}: ${source.media.length} tags, ${(source.bitrate / 1e6).toFixed(2)} Mbit/s, loop ${source.loopMs} ms`,
     );
     for (const viewers of c.players) {
-      const name = `rts-w${workers}`;
-      const server = await startOurNode({ entry, workers, cpus: c.pin ? c.serverCpus : undefined, name });
+      const name = rtcProcesses ? `rts-w${workers}-rtc${rtcProcesses}` : `rts-w${workers}`;
+      const server = await startOurNode({
+        entry,
+        workers,
+        cpus: c.pin ? c.serverCpus : undefined,
+        name,
+        ...(rtcProcesses ? { config: { rtc: { processes: rtcProcesses } } } : {}),
+      });
       const stream = `whep${process.pid}x${++n}`;
       const publisher = new LoopPublisher({ url: server.rtmpUrl('live', stream), source });
       try {
@@ -164,6 +172,7 @@ export function whepResultsTable(results: WhepPointResult[]): string {
       'playing',
       'real time',
       'CPU %',
+      'RTC procs %',
       'peak %',
       'RSS MB',
       'pkts/s',
@@ -185,7 +194,8 @@ export function whepResultsTable(results: WhepPointResult[]): string {
       String(r.connected),
       String(r.playing),
       `${r.realtime}/${r.viewers}`,
-      f0(r.server_proc?.cpuPercent),
+      f0(r.serverCpuPercent ?? r.server_proc?.cpuPercent),
+      r.rtcProcessesCpuPercent?.length ? r.rtcProcessesCpuPercent.join('+') : '-',
       f0(r.server_proc?.cpuPeakPercent),
       f0(r.server_proc?.rssMaxMB),
       String(r.packetsPerSec),
@@ -212,6 +222,7 @@ export async function runWhepBenchCli(argv: string[]): Promise<void> {
       self: { type: 'boolean', default: false },
       bitrates: { type: 'string', default: '500' },
       workers: { type: 'string', default: '1' },
+      'rtc-processes': { type: 'string' },
       players: { type: 'string', default: '50,200,500' },
       seconds: { type: 'string', default: '20' },
       warmup: { type: 'string', default: '3' },
@@ -253,8 +264,11 @@ export async function runWhepBenchCli(argv: string[]): Promise<void> {
     if (values.self) {
       const bitrates = parseList(values.bitrates ?? '500', 'bitrates');
       const workers = parseList(values.workers ?? '1', 'workers')[0];
-      Object.assign(options, { self: true, bitrates, workers });
-      results = await runSelf(curve, bitrates, workers, values.tsx ? 'tsx' : 'auto');
+      const rtcProcesses = values['rtc-processes']
+        ? parseList(values['rtc-processes'], 'rtc-processes')[0]
+        : undefined;
+      Object.assign(options, { self: true, bitrates, workers, rtcProcesses });
+      results = await runSelf(curve, bitrates, workers, values.tsx ? 'tsx' : 'auto', rtcProcesses);
     } else {
       const target = values.target ?? '';
       const pid = values['server-pid'] ? Number(values['server-pid']) : undefined;

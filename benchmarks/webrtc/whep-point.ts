@@ -45,6 +45,10 @@ export interface WhepPointResult {
     threads: Record<string, number>;
   };
   packetsPerSec: number;
+  /** CPU % of each RTC egress process of our node (not in server_proc, which is the node's process). */
+  rtcProcessesCpuPercent?: number[];
+  /** server_proc + the RTC processes. */
+  serverCpuPercent?: number;
   cpuUsPerPacket?: number;
   videoLost: number;
   duplicates: number;
@@ -64,6 +68,8 @@ export interface WhepPointResult {
 
 interface NodeWebrtc {
   retransmits: number;
+  /** Our node's RTC egress processes (rtc.processes): their CPU counts as the server's. */
+  processes?: { pid?: number }[];
   serverLatencyMs: { buckets: LatencyBuckets };
 }
 
@@ -109,6 +115,8 @@ export async function runWhepPoint(o: WhepPointOptions): Promise<WhepPointResult
     const threads0 = o.serverPid ? readThreadCpu(o.serverPid) : undefined;
     const apiErrors: string[] = [];
     const node0 = await readNodeWebrtc(o.nodeApi, apiErrors);
+    const rtcPids = (node0?.processes ?? []).flatMap((p) => (p.pid ? [p.pid] : []));
+    const rtc0 = rtcPids.map((pid) => readProc(pid)?.cpuSeconds ?? 0);
     const clients0 = cpuSecondsOf(pool.pids);
     const self0 = process.cpuUsage();
     const machine = new MachineLoad(o.cores);
@@ -120,6 +128,9 @@ export async function runWhepPoint(o: WhepPointOptions): Promise<WhepPointResult
     const proc = sampler?.stop();
     const threads1 = o.serverPid ? readThreadCpu(o.serverPid) : undefined;
     const node1 = await readNodeWebrtc(o.nodeApi, apiErrors);
+    const rtcCpu = rtcPids.map((pid, i) =>
+      Math.round((((readProc(pid)?.cpuSeconds ?? 0) - rtc0[i]) / wallS) * 100),
+    );
     const clientsCpu = ((cpuSecondsOf(pool.pids) - clients0) / wallS) * 100;
     const self1 = process.cpuUsage(self0);
     const benchCpu = ((self1.user + self1.system) / 1e6 / wallS) * 100;
@@ -137,6 +148,7 @@ export async function runWhepPoint(o: WhepPointOptions): Promise<WhepPointResult
       },
       node0,
       node1,
+      rtcCpu,
       clientsCpu,
       benchCpu,
       machineBusy,
@@ -155,6 +167,7 @@ function summarize(
     proc: WhepPointResult['server_proc'];
     node0: NodeWebrtc | undefined;
     node1: NodeWebrtc | undefined;
+    rtcCpu: number[];
     clientsCpu: number;
     benchCpu: number;
     machineBusy: number;
@@ -166,7 +179,8 @@ function summarize(
   const packets = sum((x) => x.window?.packets ?? 0);
   const packetsPerSec = packets / (windowMs / 1000);
   const ttff = s.flatMap((x) => x.ttffAllMs ?? []).sort((a, b) => a - b);
-  const cpuUs = m.proc ? (m.proc.cpuPercent / 100) * m.wallS * 1e6 : undefined;
+  const rtcCpu = m.rtcCpu.reduce((n, x) => n + x, 0);
+  const cpuUs = m.proc ? ((m.proc.cpuPercent + rtcCpu) / 100) * m.wallS * 1e6 : undefined;
   return {
     server: o.server,
     kbps: o.kbps,
@@ -178,6 +192,8 @@ function summarize(
     realtime: sum((x) => x.window?.realtime ?? 0),
     maxStallMs: Math.max(0, ...s.map((x) => x.window?.maxStallMs ?? 0)),
     server_proc: m.proc,
+    rtcProcessesCpuPercent: m.rtcCpu,
+    serverCpuPercent: m.proc ? Math.round(m.proc.cpuPercent + rtcCpu) : undefined,
     packetsPerSec: Math.round(packetsPerSec),
     cpuUsPerPacket:
       cpuUs !== undefined && packets > 0
@@ -198,7 +214,7 @@ function summarize(
     benchCpuPercent: Math.round(m.benchCpu),
     otherCpuPercent: Math.max(
       0,
-      Math.round(m.machineBusy - (m.proc?.cpuPercent ?? 0) - m.clientsCpu - m.benchCpu),
+      Math.round(m.machineBusy - (m.proc?.cpuPercent ?? 0) - rtcCpu - m.clientsCpu - m.benchCpu),
     ),
   };
 }
