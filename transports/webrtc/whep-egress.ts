@@ -15,10 +15,11 @@ export interface WhepEgressConfig {
 }
 
 /**
- * The node's WebRTC egress, on the process's one RTC worker (node-datachannel can be loaded by one thread
- * per process: docs/decisions/webrtc-stack.md). The main thread attaches a stream here when its
- * first RTS viewer arrives (after the RTS rules); this worker follows that stream's shared ring
- * itself and builds RTP once per stream for every viewer.
+ * The node's WebRTC egress, in one of its RTC processes (node-datachannel can be loaded by one
+ * thread per process: docs/decisions/webrtc-stack.md), on UDP port rtc.port + index. The node
+ * attaches a stream here when an RTS viewer is placed on this process (after the RTS rules); this
+ * process follows its own ring of that stream (written from the frames the node forwards) and
+ * builds RTP once per stream for every viewer.
  *
  * WHEP paths name a stream as `/{domain}~{app}/{stream}` (whep-path.ts).
  */
