@@ -75,6 +75,17 @@ async function serve(argv: string[]): Promise<void> {
   console.log(
     `rts-engine listening: rtmp://${node.config.host}:${rtmp} http://${node.config.host}:${http} (workers: ${node.workers.size})`,
   );
+  // A served node opens its WebRTC UDP ports now, as a user of SRS expects (an embedded node starts
+  // them on its first RTS viewer).
+  const rtc = node.workers.rtc;
+  rtc.ensure().then(
+    () =>
+      logger.info('WebRTC egress ready', {
+        processes: rtc.count,
+        udpPorts: `${node.config.rtc.port}..${node.config.rtc.port + rtc.count - 1}`,
+      }),
+    (err) => logger.error('WebRTC egress did not start', { error: String(err) }),
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -405,6 +405,8 @@ async function runOne(browser: Browser, server: Server, protocol: Protocol, n: n
       audio: !a['no-audio'],
       resolution: got.resolution,
       firstFrameMs,
+      /** WebRTC: ICE connected → first decoded frame, as the SDK measured it. */
+      firstFrameAfterIceMs: (got.playerStats as { firstFrameAfterIceMs?: number }).firstFrameAfterIceMs,
       windowSeconds: SECONDS,
       glassToGlassMs: stats(g2g),
       atCallbackMs: stats(atCallback),
@@ -477,6 +479,7 @@ function table(rows: Awaited<ReturnType<typeof runOne>>[]): string {
     'max',
     'encoder p50',
     'after-enc p50',
+    'ICE→1st frame',
   ];
   const lines = rows.map((r) => {
     const g = r.glassToGlassMs as Record<string, number>;
@@ -489,6 +492,7 @@ function table(rows: Awaited<ReturnType<typeof runOne>>[]): string {
       ...[g.min, g.median, g.p90, g.p99, g.max].map((x) => (x === undefined ? '-' : String(x))),
       String(e.median ?? '-'),
       String(ae.median ?? '-'),
+      String(r.firstFrameAfterIceMs ?? '-'),
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));

@@ -47,6 +47,8 @@ export interface WhepPointResult {
   packetsPerSec: number;
   /** CPU % of each RTC egress process of our node (not in server_proc, which is the node's process). */
   rtcProcessesCpuPercent?: number[];
+  /** RSS of each RTC egress process at the end of the window (MB). */
+  rtcProcessesRssMB?: number[];
   /** server_proc + the RTC processes. */
   serverCpuPercent?: number;
   cpuUsPerPacket?: number;
@@ -131,6 +133,7 @@ export async function runWhepPoint(o: WhepPointOptions): Promise<WhepPointResult
     const rtcCpu = rtcPids.map((pid, i) =>
       Math.round((((readProc(pid)?.cpuSeconds ?? 0) - rtc0[i]) / wallS) * 100),
     );
+    const rtcRssMB = rtcPids.map((pid) => Math.round((readProc(pid)?.rssBytes ?? 0) / 2 ** 20));
     const clientsCpu = ((cpuSecondsOf(pool.pids) - clients0) / wallS) * 100;
     const self1 = process.cpuUsage(self0);
     const benchCpu = ((self1.user + self1.system) / 1e6 / wallS) * 100;
@@ -149,6 +152,7 @@ export async function runWhepPoint(o: WhepPointOptions): Promise<WhepPointResult
       node0,
       node1,
       rtcCpu,
+      rtcRssMB,
       clientsCpu,
       benchCpu,
       machineBusy,
@@ -168,6 +172,7 @@ function summarize(
     node0: NodeWebrtc | undefined;
     node1: NodeWebrtc | undefined;
     rtcCpu: number[];
+    rtcRssMB: number[];
     clientsCpu: number;
     benchCpu: number;
     machineBusy: number;
@@ -193,6 +198,7 @@ function summarize(
     maxStallMs: Math.max(0, ...s.map((x) => x.window?.maxStallMs ?? 0)),
     server_proc: m.proc,
     rtcProcessesCpuPercent: m.rtcCpu,
+    rtcProcessesRssMB: m.rtcRssMB,
     serverCpuPercent: m.proc ? Math.round(m.proc.cpuPercent + rtcCpu) : undefined,
     packetsPerSec: Math.round(packetsPerSec),
     cpuUsPerPacket:

@@ -57,9 +57,11 @@ export interface Config {
   http: { port: number; maxHeaderBytes: number };
   /**
    * WebRTC egress: `processes` child processes (0 = one per core), process i owning UDP port
-   * `port + i`.
+   * `port + i`. `ipcWindowBytes`: frame bytes forwarded to one process and not yet acknowledged
+   * by it; beyond it that process's streams skip to their next keyframe (a stalled process never
+   * grows the node's memory).
    */
-  rtc: { port: number; announce?: string; processes: number };
+  rtc: { port: number; announce?: string; processes: number; ipcWindowBytes: number };
   hls: HlsConfig;
   players: PlayerLimits;
   limits: { maxConnections: number; ringBytes: number };
@@ -83,7 +85,7 @@ export const DEFAULT_CONFIG: Config = {
     idleTimeoutMs: 30_000,
   },
   http: { port: 8080, maxHeaderBytes: 16 * 1024 },
-  rtc: { port: 8000, processes: 0 },
+  rtc: { port: 8000, processes: 0, ipcWindowBytes: 4 * 1024 * 1024 },
   hls: {
     targetDurationMs: 2000,
     windowSegments: 6,
@@ -139,6 +141,8 @@ export function resolveConfig(input: ConfigInput = {}): Config {
   port(c.rtc.port, 'rtc.port');
   if (!Number.isInteger(c.rtc.processes) || c.rtc.processes < 0 || c.rtc.processes > 64)
     throw new ConfigError('rtc.processes must be 0..64');
+  if (!Number.isInteger(c.rtc.ipcWindowBytes) || c.rtc.ipcWindowBytes < 64 * 1024)
+    throw new ConfigError('rtc.ipcWindowBytes must be an integer >= 65536');
   port(c.rtc.port + Math.max(0, c.rtc.processes - 1), 'rtc.port + rtc.processes - 1');
   if (!Number.isInteger(c.workers) || c.workers < 0 || c.workers > 256)
     throw new ConfigError('workers must be 0..256');

@@ -14,6 +14,20 @@ export type ToRtcProcess =
   /** An attach with the stream's config frames and current GOP, written before the stream actor starts. */
   | { w: Wire; s: string; f: RtcFrame[] };
 
+/**
+ * What an RTC process sends the node: the stream worker's Wire messages, and acknowledgements of
+ * forwarded frame bytes (`a`, summed over the frames messages handled since the last one): the
+ * node keeps at most `rtc.ipcWindowBytes` unacknowledged per process.
+ */
+export type FromRtcProcess = { w: Wire } | { a: number };
+
+/** Bytes a frames message counts against the window: the bodies it carries. */
+export function rtcFramesBytes(f: readonly RtcFrame[]): number {
+  let n = 0;
+  for (const x of f) n += x[6].byteLength;
+  return n;
+}
+
 /** [flags, dts, pts, ingestTime, payloadOffset, payloadLength, body]; flags: kind | codec << 2 | key << 8 | config << 9. */
 export type RtcFrame = [number, number, number, number, number, number, Uint8Array];
 

@@ -1,5 +1,5 @@
 import { PacketRingWriter } from '../memory/packet-ring.js';
-import { decodeRtcFrame, type ToRtcProcess } from './rtc-frames.js';
+import { decodeRtcFrame, type FromRtcProcess, rtcFramesBytes, type ToRtcProcess } from './rtc-frames.js';
 import { runStreamWorker, type StreamWorkerData, type WorkerPort } from './stream-worker.js';
 import { decodeWire, encodeWire, type FromWorker, type ToWorker, type Wire } from './worker-messages.js';
 
@@ -23,6 +23,19 @@ async function main(): Promise<void> {
   let exiting = false;
   const waiters: ((msg: FromWorker) => boolean)[] = [];
   let toWorker: (w: Wire) => void = () => {};
+  const tell = (m: FromRtcProcess) => {
+    if (process.connected) send(m);
+  };
+  // frame bytes handled since the last acknowledgement: one ack per event-loop turn, not per message
+  let unacked = 0;
+  const ack = () => {
+    tell({ a: unacked });
+    unacked = 0;
+  };
+  const handled = (bytes: number) => {
+    if (unacked === 0 && bytes > 0) setImmediate(ack);
+    unacked += bytes;
+  };
 
   // the stream worker's port: its messages go to the node over IPC ('reset' is for this file)
   const port: WorkerPort = {
@@ -35,7 +48,7 @@ async function main(): Promise<void> {
         }
       }
       if (msg.t === 'reset') return;
-      if (process.connected) send({ w });
+      tell({ w });
     },
     on: (_event, listener) => {
       toWorker = listener;
@@ -71,6 +84,7 @@ async function main(): Promise<void> {
   process.on('message', (m: ToRtcProcess) => {
     if (exiting) return;
     if ('f' in m && !('w' in m)) {
+      handled(rtcFramesBytes(m.f));
       const ring = rings.get(m.s);
       if (!ring) return;
       for (const f of m.f) ring.write(decodeRtcFrame(f));
@@ -86,7 +100,10 @@ async function main(): Promise<void> {
           rings.delete(old);
         }
         const ring = PacketRingWriter.create({ ringBytes: data.ringBytes });
-        if ('f' in m) for (const f of m.f) ring.write(decodeRtcFrame(f));
+        if ('f' in m) {
+          handled(rtcFramesBytes(m.f));
+          for (const f of m.f) ring.write(decodeRtcFrame(f));
+        }
         rings.set(id, ring);
         ringOf.set(msg.key, id);
         toWorker({ ...m.w, ring: ring.buffers });

@@ -7,7 +7,7 @@ import type { Logger } from '../logging/logger.js';
 import type { LiveStream } from '../stream/live-stream.js';
 import type { StreamPlayer } from '../stream/stream-player.js';
 import { LatencyHistogram } from '../telemetry/metrics.js';
-import { encodeRtcFrame, type RtcFrame, type ToRtcProcess } from './rtc-frames.js';
+import { encodeRtcFrame, type FromRtcProcess, type RtcFrame, type ToRtcProcess } from './rtc-frames.js';
 import type { RtcProcessData } from './rtc-process.js';
 import {
   decodeWire,
@@ -25,10 +25,17 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-/** Feeds one stream's frames to one RTC process: one IPC message per fan-out batch. */
+/**
+ * Feeds one stream's frames to one RTC process: one IPC message per fan-out batch. Frames count
+ * against the process's window of unacknowledged bytes; when it is full the stream skips frames
+ * (config frames still go) until the window is half empty and a video keyframe (a frame of any
+ * kind for a stream without video) can start it again, as a slow TCP player is skipped.
+ */
 class RtcTap implements StreamPlayer {
   readonly protocol = 'rts' as const;
   readonly bytesOut = 0;
+  private skipping = false;
+  private hasVideo = false;
   constructor(
     readonly id: string,
     private readonly child: RtcChild,
@@ -36,18 +43,44 @@ class RtcTap implements StreamPlayer {
     private attach?: Wire,
   ) {}
   deliver(frame: MediaFrame): void {
-    this.sendFrames([encodeRtcFrame(frame)]);
+    this.forward([frame]);
   }
   deliverBatch(frames: readonly FrameWire[], _batch?: FrameBatch): void {
-    this.sendFrames(frames.map((w) => encodeRtcFrame(w.frame)));
+    this.forward(frames.map((w) => w.frame));
   }
-  private sendFrames(f: RtcFrame[]): void {
-    if (this.attach) {
-      this.child.send({ w: this.attach, s: this.id, f });
-      this.attach = undefined;
-    } else if (f.length > 0) {
-      this.child.send({ s: this.id, f });
+  private forward(frames: readonly MediaFrame[]): void {
+    const child = this.child;
+    const out: RtcFrame[] = [];
+    for (const f of frames) {
+      if (f.kind === 'video') this.hasVideo = true;
+      // the attach replay always goes whole: it is what a new viewer starts from
+      if (!this.attach && !f.config && !this.admit(f)) {
+        child.skippedFrames++;
+        continue;
+      }
+      out.push(encodeRtcFrame(f));
+      child.inFlight += f.body.byteLength;
     }
+    if (this.attach) {
+      child.send({ w: this.attach, s: this.id, f: out });
+      this.attach = undefined;
+    } else if (out.length > 0) {
+      child.send({ s: this.id, f: out });
+    }
+  }
+  private admit(f: MediaFrame): boolean {
+    const child = this.child;
+    if (this.skipping) {
+      const restart = this.hasVideo ? f.kind === 'video' && f.key : true;
+      if (!restart || child.inFlight > child.window / 2) return false;
+      this.skipping = false;
+      child.onResumed(this.id);
+      return true;
+    }
+    if (child.inFlight + f.body.byteLength <= child.window) return true;
+    this.skipping = true;
+    child.onSkipping(this.id);
+    return false;
   }
   streamEnded(): void {}
 }
@@ -59,9 +92,29 @@ class RtcChild {
   /** WHEP sessions placed here (POSTs answered since the last stats reading, plus that reading). */
   sessions = 0;
   restarts = 0;
-  constructor(readonly index: number) {}
+  /** Frame bytes sent and not yet acknowledged by the process (reset when it restarts). */
+  inFlight = 0;
+  /** Frames not forwarded because the window was full, and how often a stream started skipping. */
+  skippedFrames = 0;
+  skipEpisodes = 0;
+  constructor(
+    readonly index: number,
+    readonly window: number,
+    private readonly logger: Logger,
+  ) {}
   send(m: ToRtcProcess): void {
     if (this.proc?.connected) this.proc.send(m);
+  }
+  onSkipping(stream: string): void {
+    this.skipEpisodes++;
+    this.logger.warn('RTC process behind: skipping frames to the next keyframe', {
+      index: this.index,
+      stream,
+      inFlight: this.inFlight,
+    });
+  }
+  onResumed(stream: string): void {
+    this.logger.info('RTC process caught up: stream resumed at a keyframe', { index: this.index, stream });
   }
 }
 
@@ -88,7 +141,8 @@ export class RtcProcesses {
     private readonly logger: Logger,
     private readonly onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
   ) {
-    for (let i = 0; i < count; i++) this.children.push(new RtcChild(i));
+    const window = (data.config as { rtc: { ipcWindowBytes?: number } }).rtc.ipcWindowBytes ?? 4 << 20;
+    for (let i = 0; i < count; i++) this.children.push(new RtcChild(i, window, logger));
   }
 
   /** Process ids of the running RTC processes (for per-process CPU). */
@@ -130,9 +184,10 @@ export class RtcProcesses {
     });
     child.proc = proc;
     child.sessions = 0;
+    child.inFlight = 0;
     child.ready = new Promise<void>((resolve, reject) => {
-      const onMsg = (m: { w: Wire }) => {
-        if (decodeWire<FromWorker>(m.w).t === 'ready') {
+      const onMsg = (m: FromRtcProcess) => {
+        if ('w' in m && decodeWire<FromWorker>(m.w).t === 'ready') {
           proc.off('message', onMsg);
           resolve();
         }
@@ -143,7 +198,10 @@ export class RtcProcesses {
       child.send({ w: encodeWire<ToWorker>({ t: 'init', config: data.config }) });
     });
     child.ready.catch(() => {});
-    proc.on('message', (m: { w: Wire }) => this.onMessage(m.w));
+    proc.on('message', (m: FromRtcProcess) => {
+      if ('a' in m) child.inFlight = Math.max(0, child.inFlight - m.a);
+      else this.onMessage(m.w);
+    });
     proc.on('error', (err) =>
       this.logger.error('RTC process failed', { index: child.index, error: err.message }),
     );
@@ -307,13 +365,21 @@ export class RtcProcesses {
         udpPort: this.basePort + i,
         sessions: s.sessions,
         packetsSent: s.packetsSent,
+        ipcInFlightBytes: this.children[i].inFlight,
+        ipcSkippedFrames: this.children[i].skippedFrames,
+        ipcSkipEpisodes: this.children[i].skipEpisodes,
       });
       for (const [k, v] of Object.entries(s)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
       const l = s.serverLatencyMs as { max: number; buckets: [number, number][] } | undefined;
       if (l) latency.merge(l.buckets, l.max);
     }
     return {
-      whep: { ...sum, serverLatencyMs: { ...latency.summary(), buckets: latency.buckets() }, processes: per },
+      whep: {
+        ...sum,
+        ipcSkippedFrames: this.children.reduce((n, c) => n + c.skippedFrames, 0),
+        serverLatencyMs: { ...latency.summary(), buckets: latency.buckets() },
+        processes: per,
+      },
     };
   }
 

@@ -70,6 +70,8 @@ export interface RtsPlayerStats {
   stalls: number;
   /** From play() to the first decoded frame. */
   timeToFirstFrameMs: number | undefined;
+  /** WebRTC: from ICE connected to the first decoded frame (what the server's GOP start buys). */
+  firstFrameAfterIceMs: number | undefined;
   currentTime: number;
   /** Media buffered ahead of the playhead in ms (FLV/HLS). */
   bufferedAheadMs: number | undefined;
@@ -156,6 +158,8 @@ interface Session {
   index: number;
   teardown(): void;
   pc?: RTCPeerConnection;
+  /** performance.now() when ICE connected (WebRTC). */
+  iceConnectedAt?: number;
 }
 
 const scriptLoads = new Map<string, Promise<void>>();
@@ -195,6 +199,7 @@ export class RtsPlayer {
   private playing = false;
   private startedAt = 0;
   private ttff: number | undefined;
+  private ffAfterIce: number | undefined;
   private stallCount = 0;
   private fallbackCount = 0;
   private readonly onWaiting = (): void => {
@@ -252,6 +257,7 @@ export class RtsPlayer {
     this.chain = this.opts.protocols.filter((p) => this.endpoints[p] !== undefined);
     this.startedAt = performance.now();
     this.ttff = undefined;
+    this.ffAfterIce = undefined;
     this.stallCount = 0;
     this.fallbackCount = 0;
     this.video.muted = this.opts.muted;
@@ -291,6 +297,7 @@ export class RtsPlayer {
       freezeCount: 0,
       stalls: this.stallCount,
       timeToFirstFrameMs: this.ttff,
+      firstFrameAfterIceMs: this.ffAfterIce,
       currentTime: this.video.currentTime,
       bufferedAheadMs: undefined,
       fallbacks: this.fallbackCount,
@@ -435,7 +442,10 @@ export class RtsPlayer {
     await Promise.race([this.waitFirstFrame(gen), early]);
     firstFrame = true;
     this.playing = true;
-    if (this.ttff === undefined) this.ttff = Math.round(performance.now() - this.startedAt);
+    const now = performance.now();
+    if (this.ttff === undefined) this.ttff = Math.round(now - this.startedAt);
+    if (this.ffAfterIce === undefined && session.iceConnectedAt !== undefined)
+      this.ffAfterIce = Math.round(now - session.iceConnectedAt);
     this.emit('playing', { protocol });
   }
 
@@ -491,6 +501,7 @@ export class RtsPlayer {
     const stream = new MediaStream();
     session.teardown = () => {
       pc.onconnectionstatechange = null;
+      pc.oniceconnectionstatechange = null;
       pc.ontrack = null;
       pc.close();
       if (this.video.srcObject === stream) this.video.srcObject = null;
@@ -503,6 +514,9 @@ export class RtsPlayer {
     pc.ontrack = (e) => {
       if (!stream.getTracks().includes(e.track)) stream.addTrack(e.track);
       if (this.video.srcObject !== stream) this.video.srcObject = stream;
+    };
+    pc.oniceconnectionstatechange = () => {
+      if (pc.iceConnectionState === 'connected') session.iceConnectedAt ??= performance.now();
     };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed') {

@@ -58,6 +58,7 @@ describe('a slow player (reads nothing)', () => {
     expect(maxGap, 'longest pause of the normal player').toBeLessThan(500);
     // the slow player was dropped while the normal one was still playing
     expect(dropped).toBe(1);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * 1024 * 1024);
+    // a gross-leak guard only: this process also reads ~20 Mbit/s for up to 25 s, and its GC is lazy
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(160 * 1024 * 1024);
   }, 50_000);
 });

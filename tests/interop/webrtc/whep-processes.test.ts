@@ -99,6 +99,70 @@ describe('WebRTC egress on two RTC processes', () => {
   }, 120_000);
 });
 
+describe('a stalled RTC process (back-pressure on the frames forwarded to it)', () => {
+  let stopped: number | undefined;
+  afterAll(() => {
+    if (stopped) process.kill(stopped, 'SIGCONT');
+  });
+
+  it('skips frames beyond the window while it is stopped, then serves from the next keyframe', async () => {
+    await pub?.stop();
+    await node?.close();
+    const rtcPort = await udpPair();
+    node = await startNode({ rtc: { port: rtcPort, processes: 1, ipcWindowBytes: 64 * 1024 } });
+    const http = `http://127.0.0.1:${node.ports.http}`;
+    pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/stall`,
+      seconds: 60,
+      audio: 'none',
+      videoKbps: 1500,
+    });
+    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the stream',
+    });
+    // an offer attaches the stream to the process: its frames are forwarded from now on
+    await answerPort(`${http}/live/stall`);
+    type NodeInfo = { webrtc: { ipcSkippedFrames: number; processes: { pid: number }[] } };
+    const nodeInfo = async () => (await (await fetch(`${http}/api/v1/node`)).json()) as NodeInfo;
+    const before = await nodeInfo();
+    expect(before.webrtc.ipcSkippedFrames).toBe(0);
+    const pid = before.webrtc.processes[0]!.pid;
+    process.kill(pid, 'SIGSTOP');
+    stopped = pid;
+    const rssBefore = process.memoryUsage().rss;
+    await new Promise((r) => setTimeout(r, 4000));
+    const skippedWhileStopped = (await nodeInfo()).webrtc.ipcSkippedFrames;
+    const rssGrowth = process.memoryUsage().rss - rssBefore;
+    process.kill(pid, 'SIGCONT');
+    stopped = undefined;
+    // 4 s of 1.5 Mbit/s is ~750 KB, far above the 64 KiB window: most frames were skipped
+    expect(skippedWhileStopped).toBeGreaterThan(40);
+    expect(rssGrowth).toBeLessThan(64 * 1024 * 1024);
+    // the process caught up: a new viewer plays from a keyframe
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'benchmarks/webrtc/whep-load.ts',
+        '--url',
+        `${http}/live/stall`,
+        '--viewers',
+        '2',
+        '--seconds',
+        '3',
+        '--procs',
+        '1',
+      ],
+      { encoding: 'utf8', timeout: 90_000, maxBuffer: 1 << 24 },
+    );
+    const report = JSON.parse(stdout) as { clients: { connected: number; videoPackets: number } };
+    expect(report.clients.connected).toBe(2);
+    expect(report.clients.videoPackets).toBeGreaterThan(2 * 60);
+  }, 120_000);
+});
+
 /** POSTs a minimal recvonly offer and returns the UDP port of the answer's first host candidate. */
 async function answerPort(url: string): Promise<number | undefined> {
   const res = await fetch(url, {

@@ -154,6 +154,8 @@ describe.each(targets)('stream relay over $name', (target) => {
     closers.push(pub);
     pub.publish(frame('video', { config: true }));
     pub.publish(frame('video', { key: true }));
+    // the origin's snapshot responder is subscribed on its own connection: flushed before an edge asks
+    await nodes.origin.flush();
     let wire = 0;
     const spy = nodes.edge.subscribe(pub.subjects.media, { callback: () => wire++ });
     closers.push({ close: () => spy.unsubscribe() });
