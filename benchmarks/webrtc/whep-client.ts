@@ -143,6 +143,11 @@ export class WhepViewerClient {
     this.vTrack.sendMessageBinary(encodeNack(1, this.video.ssrc, lost));
   }
 
+  /** Any bytes as RTCP on the video track (SRTCP-protected by the stack): tests of bad input. */
+  sendRawRtcp(bytes: Buffer): void {
+    this.vTrack.sendMessageBinary(bytes);
+  }
+
   sendPli(): void {
     this.vTrack.sendMessageBinary(encodePli(1, this.video.ssrc));
   }

@@ -82,6 +82,8 @@ export interface WhepSessionStats {
   plis: number;
   /** ms from ICE/DTLS connected to the first video packet sent (the cached keyframe). */
   firstFrameMs: number | undefined;
+  /** RTCP packets from this viewer that decrypted but did not parse (dropped). */
+  rtcpErrors: number;
 }
 
 /** A WhepService's totals (the node's API shows them). */
@@ -95,6 +97,8 @@ export interface WhepServiceStats {
   packetsSent: number;
   retransmits: number;
   nacks: number;
+  /** RTCP packets that decrypted but did not parse, dropped, since the service started. */
+  rtcpErrors: number;
   /**
    * Frame ingested on the main thread → returned from the send of its last RTP packet to the last
    * viewer (SRTP and sendto run inside that send). Buckets: [upper bound ms, count], to diff two readings.

@@ -66,6 +66,9 @@ export class WhepService {
     return this.streams.size;
   }
 
+  /** RTCP packets that decrypted but did not parse, over all sessions so far. */
+  private rtcpErrors = 0;
+
   sessionStats(): WhepSessionStats[] {
     return [...this.sessions.values()].map((s) => s.stats());
   }
@@ -90,6 +93,7 @@ export class WhepService {
       packetsSent,
       retransmits,
       nacks,
+      rtcpErrors: this.rtcpErrors,
       serverLatencyMs: { ...this.latency.summary(), buckets: this.latency.buckets() },
     };
   }
@@ -179,6 +183,7 @@ export class WhepService {
         logger: this.logger,
         now: this.now,
         onClose: (s, reason) => this.onSessionClose(s, reason),
+        onRtcpError: () => this.rtcpErrors++,
       });
       this.sessions.set(id, session);
       session.remoteUfrag = offer.iceUfrag ?? offer.media[0].iceUfrag;

@@ -37,6 +37,8 @@ export interface WhepSessionOptions {
   logger: Logger;
   now: () => number;
   onClose: (session: WhepSession, reason: string) => void;
+  /** Called for each RTCP packet that does not parse (the service counts them). */
+  onRtcpError?: () => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export class WhepSession {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly onCloseCb: WhepSessionOptions['onClose'];
+  private readonly onRtcpError: (() => void) | undefined;
   private isClosed = false;
   private attached = false;
   private rtcpErrors = 0;
@@ -71,6 +74,7 @@ export class WhepSession {
     this.logger = o.logger;
     this.now = o.now;
     this.onCloseCb = o.onClose;
+    this.onRtcpError = o.onRtcpError;
     this.createdAt = o.now();
     this.pc = new ndc.PeerConnection(o.id, {
       iceServers: [],
@@ -196,6 +200,7 @@ export class WhepSession {
         v.firstVideoAt !== undefined && this.connectedAt !== undefined
           ? v.firstVideoAt - this.connectedAt
           : undefined,
+      rtcpErrors: this.rtcpErrors,
     };
   }
 
@@ -247,6 +252,7 @@ export class WhepSession {
     try {
       packets = parseRtcp(msg);
     } catch (err) {
+      this.onRtcpError?.();
       if (this.rtcpErrors++ % 100 === 0) this.logger.debug('bad RTCP', { id: this.id, error: String(err) });
       return;
     }

@@ -3,6 +3,8 @@
  * from an ffmpeg-made H.264 FLV + Opus Ogg, one subscription per stream, GOP start, NACK, reaping,
  * and the 4xx answers.
  */
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Fixtures,
@@ -56,7 +58,7 @@ afterAll(async () => {
 
 async function start(
   opts: { rtcpTimeoutMs?: number; viaLossyProxy?: (len: number, index: number) => boolean } = {},
-): Promise<{ svc: WhepService; feed: MemoryFeed; post: (path: string) => WhepPost }> {
+): Promise<{ svc: WhepService; feed: MemoryFeed; post: (path: string) => WhepPost; port: number }> {
   const [port] = await freeUdpPorts(1);
   if (opts.viaLossyProxy) proxy = await startLossyProxy(port, opts.viaLossyProxy);
   const feed = new MemoryFeed(INFO);
@@ -84,7 +86,7 @@ async function start(
       });
       return { status: res.status, location: res.headers.location, answer: String(res.body) };
     };
-  return { svc, feed, post };
+  return { svc, feed, post, port };
 }
 
 function client(): WhepViewerClient {
@@ -167,6 +169,47 @@ describe('WhepService with node-datachannel viewers', () => {
       what: 'the vanished viewer to be reaped',
     });
     expect(feed.subscriberCount).toBe(0);
+  }, 30_000);
+
+  it('drops garbage datagrams on its UDP port and counts RTCP that does not parse; the viewer plays on', async () => {
+    const { svc, post, port } = await start();
+    const v = client();
+    expect(await v.connect(post('/live/cam'))).toBe(201);
+    await waitFor(() => v.video.packets > 10 || 'missing: video', { timeoutMs: 5000 });
+    // from a stranger: random bytes, a STUN binding request for an unknown user, a DTLS record, RTP-like bytes
+    const sock = createSocket('udp4');
+    const stun = Buffer.alloc(20 + 12);
+    stun.writeUInt16BE(0x0001, 0);
+    stun.writeUInt16BE(12, 2);
+    stun.writeUInt32BE(0x2112a442, 4);
+    stun.writeUInt16BE(0x0006, 20); // USERNAME
+    stun.writeUInt16BE(8, 22);
+    stun.write('nobody:x', 24);
+    const dtls = Buffer.from([22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 4, 1, 2, 3, 4]);
+    const rtpLike = Buffer.concat([Buffer.from([0x80, 96, 0, 1]), randomBytes(200)]);
+    for (let i = 0; i < 50; i++) {
+      for (const d of [randomBytes(1 + (i % 300)), stun, dtls, rtpLike]) sock.send(d, port, '127.0.0.1');
+    }
+    // from the viewer itself, through SRTCP: a receiver report with the padding bit set and a pad
+    // count of 0 (the stack routes it by its length and SSRCs; our parser refuses the padding)
+    const bad = Buffer.alloc(32);
+    bad[0] = 0xa1;
+    bad[1] = 201;
+    bad.writeUInt16BE(7, 2);
+    bad.writeUInt32BE(1, 4);
+    bad.writeUInt32BE(v.video.ssrc, 8);
+    for (let i = 0; i < 5; i++) v.sendRawRtcp(bad);
+    await waitFor(() => svc.stats().rtcpErrors >= 5 || `missing: rtcpErrors ${svc.stats().rtcpErrors}`, {
+      timeoutMs: 5000,
+      what: 'bad RTCP to be counted',
+    });
+    sock.close();
+    expect(svc.sessionStats().find((x) => x.state !== "closed")?.rtcpErrors, JSON.stringify(svc.sessionStats())).toBeGreaterThanOrEqual(5);
+    const before = v.video.packets;
+    await waitFor(() => v.video.packets > before + 20 || 'missing: video after the garbage', {
+      timeoutMs: 5000,
+    });
+    expect(svc.sessionCount).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
   it('answers 4xx with a one-line reason for bad SDP, VP8-only offers, unknown streams and wrong types', async () => {
