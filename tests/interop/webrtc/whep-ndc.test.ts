@@ -204,7 +204,10 @@ describe('WhepService with node-datachannel viewers', () => {
       what: 'bad RTCP to be counted',
     });
     sock.close();
-    expect(svc.sessionStats().find((x) => x.state !== "closed")?.rtcpErrors, JSON.stringify(svc.sessionStats())).toBeGreaterThanOrEqual(5);
+    expect(
+      svc.sessionStats().find((x) => x.state !== 'closed')?.rtcpErrors,
+      JSON.stringify(svc.sessionStats()),
+    ).toBeGreaterThanOrEqual(5);
     const before = v.video.packets;
     await waitFor(() => v.video.packets > before + 20 || 'missing: video after the garbage', {
       timeoutMs: 5000,
