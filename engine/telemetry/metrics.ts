@@ -20,7 +20,8 @@ function makeInstruments() {
     }),
     serverLatency: meter.createHistogram('rts.server_latency', {
       description:
-        'Server-added latency: frame received from the publisher to written to the last local player',
+        'Server-added latency: frame received from the publisher to written to the last local player ' +
+        '(protocol=webrtc: to the send of its last RTP packet to the last WebRTC viewer)',
       unit: 'ms',
       advice: { explicitBucketBoundaries: [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500] },
     }),

@@ -6,7 +6,7 @@ import { TimeoutError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { LiveStream } from '../stream/live-stream.js';
 import type { StreamPlayer } from '../stream/stream-player.js';
-import { LatencyHistogram } from '../telemetry/metrics.js';
+import { LatencyHistogram, telemetry } from '../telemetry/metrics.js';
 import { encodeRtcFrame, type FromRtcProcess, type RtcFrame, type ToRtcProcess } from './rtc-frames.js';
 import type { RtcProcessData } from './rtc-process.js';
 import {
@@ -105,6 +105,26 @@ class RtcChild {
   send(m: ToRtcProcess): void {
     if (this.proc?.connected) this.proc.send(m);
   }
+  /** Bucket counts of the process's latency histogram at the last reading (for OTel deltas). */
+  latencySeen = new Map<number, number>();
+  /**
+   * Records what the process's WebRTC latency histogram gained since the last reading into the
+   * node's OTel histogram (`rts.server_latency`, protocol=webrtc): each new sample at its bucket's
+   * upper bound (buckets are 15 % wide). A restarted process starts from zero again.
+   */
+  exportLatency(buckets: readonly [number, number][]): void {
+    const h = telemetry().serverLatency;
+    const attrs = { protocol: 'webrtc' };
+    const next = new Map<number, number>();
+    let recorded = 0;
+    for (const [bound, n] of buckets) {
+      next.set(bound, n);
+      const seen = this.latencySeen.get(bound) ?? 0;
+      const d = n >= seen ? n - seen : n;
+      for (let i = 0; i < d && recorded < 100_000; i++, recorded++) h.record(bound, attrs);
+    }
+    this.latencySeen = next;
+  }
   onSkipping(stream: string): void {
     this.skipEpisodes++;
     this.logger.warn('RTC process behind: skipping frames to the next keyframe', {
@@ -185,6 +205,7 @@ export class RtcProcesses {
     child.proc = proc;
     child.sessions = 0;
     child.inFlight = 0;
+    child.latencySeen = new Map();
     child.ready = new Promise<void>((resolve, reject) => {
       const onMsg = (m: FromRtcProcess) => {
         if ('w' in m && decodeWire<FromWorker>(m.w).t === 'ready') {
@@ -340,8 +361,11 @@ export class RtcProcesses {
 
   private async statsOf(c: RtcChild): Promise<Record<string, unknown> | undefined> {
     const r = await this.request<{ value: Record<string, unknown> }>(c, (id) => ({ t: 'stats', id }), 2000);
-    const whep = r.value.whep as { sessions?: number } | undefined;
+    const whep = r.value.whep as
+      | { sessions?: number; serverLatencyMs?: { buckets: [number, number][] } }
+      | undefined;
     if (whep?.sessions !== undefined) c.sessions = whep.sessions;
+    if (whep?.serverLatencyMs) c.exportLatency(whep.serverLatencyMs.buckets);
     return whep as Record<string, unknown> | undefined;
   }
 

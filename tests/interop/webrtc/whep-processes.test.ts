@@ -6,6 +6,13 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { promisify } from 'node:util';
+import { metrics } from '@opentelemetry/api';
+import {
+  AggregationTemporality,
+  InMemoryMetricExporter,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RtsNode } from '../../../engine/index.js';
 import { killTrackedChildren } from '../../support/children.js';
@@ -33,7 +40,14 @@ async function udpPair(): Promise<number> {
 
 let node: RtsNode | undefined;
 let pub: RunningFfmpeg | undefined;
+const otel = (() => {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  return { exporter, reader };
+})();
 afterAll(async () => {
+  await otel.reader.shutdown();
   await pub?.stop();
   await node?.close();
   await killTrackedChildren();
@@ -89,6 +103,18 @@ describe('WebRTC egress on two RTC processes', () => {
     expect(info.webrtc.packetsSent).toBe(procs.reduce((n, p) => n + p.packetsSent, 0));
     const lat = info.webrtc.serverLatencyMs;
     expect(lat.buckets.reduce((n, [, c]) => n + c, 0)).toBe(lat.samples);
+    // the processes' latency reaches the node's OpenTelemetry histogram, tagged protocol=webrtc
+    await otel.reader.forceFlush();
+    const points = otel.exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics))
+      .filter((m) => m.descriptor.name === 'rts.server_latency')
+      .flatMap((m) => m.dataPoints as { attributes: Record<string, unknown>; value: unknown }[]);
+    const rtc = points.find((d) => d.attributes.protocol === 'webrtc')?.value as
+      | { count: number }
+      | undefined;
+    expect(rtc?.count).toBeGreaterThan(0);
+    expect(rtc?.count).toBeLessThanOrEqual(lat.samples);
 
     // the answers' host candidates: new offers go to the process with fewer sessions, so both show
     for (let i = 0; i < 10 && offerPorts.size < 2; i++) {
