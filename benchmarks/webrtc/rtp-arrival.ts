@@ -21,7 +21,9 @@ type Arrival = [at: number, rtpTs: number];
 const arrivals: { audio: Arrival[]; video: Arrival[] } = { audio: [], video: [] };
 const viewer = new WhepViewerClient('rtp-arrival');
 // the client's per-packet handler, wrapped: arrival time and RTP timestamp of every media packet
-const hook = viewer as unknown as { onMessage: (m: Buffer, c: unknown, s: unknown, isVideo: boolean) => void };
+const hook = viewer as unknown as {
+  onMessage: (m: Buffer, c: unknown, s: unknown, isVideo: boolean) => void;
+};
 const inner = hook.onMessage.bind(viewer);
 hook.onMessage = (m, c, s, isVideo) => {
   const h = m[1] >= 192 && m[1] <= 223 ? undefined : readRtpHeader(m);
