@@ -2,7 +2,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { MediaFrame } from '../../media/frame/media-frame.js';
 import type { FrameBatch, FrameWire } from '../../transports/flv/frame-wire.js';
-import { TimeoutError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { LiveStream } from '../stream/live-stream.js';
 import type { StreamPlayer } from '../stream/stream-player.js';
@@ -18,12 +17,7 @@ import {
   type ToWorker,
   type Wire,
 } from './worker-messages.js';
-
-interface Pending {
-  resolve: (v: { value?: unknown; res?: HttpLikeResponse; body?: Uint8Array }) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
+import { restartDelayMs, WorkerReplies } from './worker-replies.js';
 
 /**
  * Feeds one stream's frames to one RTC process: one IPC message per fan-out batch. Frames count
@@ -148,9 +142,8 @@ class RtcChild {
  */
 export class RtcProcesses {
   private readonly children: RtcChild[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly replies: WorkerReplies;
   private readonly sessionChild = new Map<string, number>();
-  private nextId = 1;
   private started?: Promise<void>;
   private closing = false;
   private pollTimer?: NodeJS.Timeout;
@@ -159,8 +152,9 @@ export class RtcProcesses {
     readonly count: number,
     private readonly data: Omit<RtcProcessData, 'index'>,
     private readonly logger: Logger,
-    private readonly onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
+    onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
   ) {
+    this.replies = new WorkerReplies(logger, onEvent);
     const window = (data.config as { rtc: { ipcWindowBytes?: number } }).rtc.ipcWindowBytes ?? 4 << 20;
     for (let i = 0; i < count; i++) this.children.push(new RtcChild(i, window, logger));
   }
@@ -221,7 +215,7 @@ export class RtcProcesses {
     child.ready.catch(() => {});
     proc.on('message', (m: FromRtcProcess) => {
       if ('a' in m) child.inFlight = Math.max(0, child.inFlight - m.a);
-      else this.onMessage(m.w);
+      else this.replies.onMessage(m.w, 'RTC process error');
     });
     proc.on('error', (err) =>
       this.logger.error('RTC process failed', { index: child.index, error: err.message }),
@@ -240,51 +234,14 @@ export class RtcProcesses {
         signal,
         restarts: child.restarts,
       });
-      const delay = Math.min(5000, 100 * 2 ** Math.min(child.restarts, 6));
       setTimeout(() => {
         if (this.closing) return;
         this.spawn(child).catch((err) =>
           this.logger.error('RTC process restart failed', { error: String(err) }),
         );
-      }, delay).unref();
+      }, restartDelayMs(child.restarts)).unref();
     });
     return child.ready;
-  }
-
-  private onMessage(w: Wire): void {
-    const msg = decodeWire<FromWorker>(w);
-    switch (msg.t) {
-      case 'log': {
-        this.logger[msg.level](`${msg.ns}: ${msg.msg}`, msg.fields);
-        return;
-      }
-      case 'reply': {
-        const p = this.take(msg.id);
-        if (!p) return;
-        if (msg.ok) p.resolve({ value: msg.value });
-        else p.reject(new Error(msg.error ?? 'RTC process error'));
-        return;
-      }
-      case 'http': {
-        this.take(msg.id)?.resolve({ res: msg.res, body: w.body });
-        return;
-      }
-      case 'event': {
-        this.onEvent?.(msg.key, msg.name, msg.data);
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  private take(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    if (p) {
-      this.pending.delete(id);
-      clearTimeout(p.timer);
-    }
-    return p;
   }
 
   private request<T>(
@@ -293,19 +250,14 @@ export class RtcProcesses {
     timeoutMs: number,
     body?: Uint8Array,
   ): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      if (!child.proc?.connected) {
-        reject(new Error(`RTC process ${child.index} is not running`));
-        return;
-      }
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new TimeoutError(`RTC process ${child.index} did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, timer });
-      child.send({ w: encodeWire(build(id), body ? { body } : undefined) });
-    });
+    if (!child.proc?.connected) return Promise.reject(new Error(`RTC process ${child.index} is not running`));
+    return this.replies.request(
+      `RTC process ${child.index}`,
+      (w) => child.send({ w }),
+      build,
+      timeoutMs,
+      body,
+    );
   }
 
   /** True when some RTC process serves this stream (generation `gen`). */
@@ -480,11 +432,7 @@ export class RtcProcesses {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.pollTimer);
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new Error('node shutting down'));
-    }
-    this.pending.clear();
+    this.replies.rejectAll('node shutting down');
     await Promise.all(
       this.children.map(async (c) => {
         const proc = c.proc;

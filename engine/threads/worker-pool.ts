@@ -1,7 +1,6 @@
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { StreamInfo } from '../../actors/stream/stream-host.js';
-import { TimeoutError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { PacketRingBuffers } from '../memory/packet-ring.js';
 import { RtcProcesses } from './rtc-processes.js';
@@ -15,6 +14,7 @@ import {
   type ToWorker,
   type Wire,
 } from './worker-messages.js';
+import { restartDelayMs, WorkerReplies } from './worker-replies.js';
 
 interface Placed {
   key: string;
@@ -23,12 +23,6 @@ interface Placed {
   domain: string;
   gen: number;
   ring: PacketRingBuffers;
-}
-
-interface Pending {
-  resolve: (v: { value?: unknown; res?: HttpLikeResponse; body?: Uint8Array }) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
 }
 
 /**
@@ -61,9 +55,7 @@ class WorkerSlot {
  */
 export class StreamWorkerPool {
   private readonly slots: WorkerSlot[] = [];
-  /** @internal for the process-wide RTC worker's errors */
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly replies: WorkerReplies;
   private closing = false;
 
   /** The WebRTC egress processes (started on the first RTS viewer). */
@@ -72,9 +64,10 @@ export class StreamWorkerPool {
   private constructor(
     private readonly data: Omit<StreamWorkerData, 'index' | 'role'>,
     readonly logger: Logger,
-    private readonly onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
+    onEvent?: (key: string, name: string, data?: Record<string, unknown>) => void,
     rtc?: { processes: number; ringBytes: number },
   ) {
+    this.replies = new WorkerReplies(logger, onEvent);
     const n = rtc && rtc.processes > 0 ? rtc.processes : Math.max(1, cpus().length);
     this.rtc = new RtcProcesses(
       n,
@@ -111,7 +104,7 @@ export class StreamWorkerPool {
     const worker = startWorker('stream-worker', { ...this.data, index: slot.index, role: slot.role });
     slot.worker = worker;
     slot.ready = readyOf(worker);
-    worker.on('message', (w: Wire) => this.onMessage(w));
+    worker.on('message', (w: Wire) => this.replies.onMessage(w, 'worker error'));
     worker.on('error', (err) =>
       this.logger.error('stream worker failed', { worker: slot.index, error: err.message }),
     );
@@ -123,7 +116,6 @@ export class StreamWorkerPool {
         code,
         restarts: slot.restarts,
       });
-      const delay = Math.min(5000, 100 * 2 ** Math.min(slot.restarts, 6));
       setTimeout(() => {
         if (this.closing) return;
         this.spawn(slot)
@@ -132,46 +124,9 @@ export class StreamWorkerPool {
               this.post(slot, { t: 'attach', ...omitRing(p) }, { ring: p.ring });
           })
           .catch((err) => this.logger.error('stream worker restart failed', { error: String(err) }));
-      }, delay).unref();
+      }, restartDelayMs(slot.restarts)).unref();
     });
     return slot.ready;
-  }
-
-  private onMessage(w: Wire): void {
-    const msg = decodeWire<FromWorker>(w);
-    switch (msg.t) {
-      case 'log': {
-        this.logger[msg.level](`${msg.ns}: ${msg.msg}`, msg.fields);
-        return;
-      }
-      case 'reply': {
-        const p = this.take(msg.id);
-        if (!p) return;
-        if (msg.ok) p.resolve({ value: msg.value });
-        else p.reject(new Error(msg.error ?? 'worker error'));
-        return;
-      }
-      case 'http': {
-        this.take(msg.id)?.resolve({ res: msg.res, body: w.body });
-        return;
-      }
-      case 'event': {
-        this.onEvent?.(msg.key, msg.name, msg.data);
-        return;
-      }
-      case 'ready': {
-        return;
-      }
-    }
-  }
-
-  private take(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    if (p) {
-      this.pending.delete(id);
-      clearTimeout(p.timer);
-    }
-    return p;
   }
 
   private post(slot: WorkerSlot, msg: ToWorker, extra?: Omit<Wire, 'm'>): void {
@@ -204,15 +159,14 @@ export class StreamWorkerPool {
     timeoutMs: number,
     body?: Uint8Array,
   ): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new TimeoutError(`stream worker ${index} did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, timer });
-      this.post(this.slots[index], build(id), body ? { body } : undefined);
-    });
+    const worker = this.slots[index].worker;
+    return this.replies.request(
+      `stream worker ${index}`,
+      (w) => worker.postMessage(w),
+      build,
+      timeoutMs,
+      body,
+    );
   }
 
   async info(index: number, key: string): Promise<StreamInfo> {
@@ -238,11 +192,7 @@ export class StreamWorkerPool {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new Error('node shutting down'));
-    }
-    this.pending.clear();
+    this.replies.rejectAll('node shutting down');
     await this.rtc.close();
     await Promise.all(
       this.slots.map(async (s) => {
