@@ -1,13 +1,11 @@
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuthKey } from '../../../engine/access/auth-key.js';
 import { exited, killTrackedChildren, track } from '../../support/children.js';
 import { decode, publishTestPattern } from '../../support/ffmpeg.js';
 import { freeUdpPorts } from '../../support/ports.js';
 import { waitFor } from '../../support/wait-for.js';
-
-const execFileAsync = promisify(execFile);
+import { runWhepLoad } from '../../support/whep-load.js';
 
 /** `rts serve` from the built package on free loopback ports, once it logged its "listening" line. */
 async function serve(extra: string[]) {
@@ -76,24 +74,7 @@ describe('rts command', () => {
     const { proc, err, http, rtmp } = await serve(['--rtc-port', String(udp)]);
     const pub = await publishAndWait(rtmp, http, 'rtc', 40);
     // Real WebRTC viewers (node-datachannel in another process) of the AAC → Opus variant.
-    const { stdout } = await execFileAsync(
-      'node',
-      [
-        '--import',
-        'tsx',
-        'benchmarks/webrtc/whep-load.ts',
-        '--url',
-        `http://127.0.0.1:${http}/live/rtc`,
-        '--viewers',
-        '4',
-        '--seconds',
-        '3',
-        '--procs',
-        '1',
-      ],
-      { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 24 },
-    );
-    const report = JSON.parse(stdout) as { clients: { connected: number; videoPackets: number } };
+    const report = await runWhepLoad(`http://127.0.0.1:${http}/live/rtc`, 4, 3);
     expect(report.clients.connected).toBe(4);
     expect(report.clients.videoPackets).toBeGreaterThan(100);
     // The RTC worker's server-added latency (frame in → last viewer's send returned) is in the API.
