@@ -344,6 +344,7 @@ export class RtcProcesses {
         ipcInFlightBytes: this.children[i].inFlight,
         ipcSkippedFrames: this.children[i].skippedFrames,
         ipcSkipEpisodes: this.children[i].skipEpisodes,
+        restarts: this.children[i].restarts,
       });
       for (const [k, v] of Object.entries(s)) if (typeof v === 'number') sum[k] = (sum[k] ?? 0) + v;
       const l = s.serverLatencyMs as { max: number; buckets: [number, number][] } | undefined;

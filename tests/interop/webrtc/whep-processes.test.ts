@@ -153,6 +153,45 @@ describe('a stalled RTC process (back-pressure on the frames forwarded to it)', 
   }, 120_000);
 });
 
+describe('an RTC process that crashes', () => {
+  it('is started again with back-off while the node serves on; new viewers play', async () => {
+    await pub?.stop();
+    await node?.close();
+    const rtcPort = await udpPair();
+    node = await startNode({ rtc: { port: rtcPort, processes: 1 } });
+    const http = `http://127.0.0.1:${node.ports.http}`;
+    pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/crash`,
+      seconds: 60,
+      audio: 'none',
+    });
+    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the stream',
+    });
+    await answerPort(`${http}/live/crash`);
+    type NodeInfo = { webrtc: { processes: { pid: number; restarts: number }[] } };
+    const nodeInfo = async () => (await (await fetch(`${http}/api/v1/node`)).json()) as NodeInfo;
+    const first = (await nodeInfo()).webrtc.processes[0]!;
+    expect(first.restarts).toBe(0);
+    process.kill(first.pid, 'SIGKILL'); // as a native crash would end it
+    let again: { pid: number; restarts: number } | undefined;
+    await waitFor(
+      async () => {
+        again = (await nodeInfo()).webrtc.processes[0];
+        return (again && again.pid !== first.pid) || 'missing: a new RTC process';
+      },
+      { timeoutMs: 15_000, what: 'the RTC process to be started again' },
+    );
+    expect(again?.restarts).toBe(1);
+    // the node itself went on: RTMP still serves, and WebRTC viewers play through the new process
+    expect((await node.streams()).length).toBe(1);
+    const report = await runWhepLoad(`${http}/live/crash`, 2, 3);
+    expect(report.clients.connected).toBe(2);
+    expect(report.clients.videoPackets).toBeGreaterThan(2 * 40);
+  }, 120_000);
+});
+
 /** POSTs a minimal recvonly offer and returns the UDP port of the answer's first host candidate. */
 async function answerPort(url: string): Promise<number | undefined> {
   const res = await fetch(url, {
