@@ -153,6 +153,39 @@ describe('a stalled RTC process (back-pressure on the frames forwarded to it)', 
   }, 120_000);
 });
 
+describe('rtc.announce', () => {
+  it("puts the announced address in every process's host candidate, with that process's port", async () => {
+    await pub?.stop();
+    await node?.close();
+    const rtcPort = await udpPair();
+    node = await startNode({ rtc: { port: rtcPort, processes: 2, announce: '203.0.113.7' } });
+    const http = `http://127.0.0.1:${node.ports.http}`;
+    pub = publishTestPattern({
+      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/nat`,
+      seconds: 30,
+      audio: 'none',
+    });
+    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
+      timeoutMs: 10_000,
+      what: 'the stream',
+    });
+    const seen = new Set<string>();
+    for (let i = 0; i < 10 && seen.size < 2; i++) {
+      const res = await fetch(`${http}/live/nat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: CHROME_OFFER,
+      });
+      const sdp = await res.text();
+      expect(res.status, sdp).toBe(201);
+      const hosts = [...sdp.matchAll(/a=candidate:\S+ \d+ UDP \d+ (\S+) (\d+) typ host/gi)];
+      expect(hosts.length, sdp).toBeGreaterThan(0);
+      for (const m of hosts) seen.add(`${m[1]}:${m[2]}`);
+    }
+    expect([...seen].sort()).toEqual([`203.0.113.7:${rtcPort}`, `203.0.113.7:${rtcPort + 1}`]);
+  }, 60_000);
+});
+
 describe('an RTC process that crashes', () => {
   it('is started again with back-off while the node serves on; new viewers play', async () => {
     await pub?.stop();
