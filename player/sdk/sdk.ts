@@ -19,6 +19,11 @@ export interface RtsPlayerOptions {
   firstFrameTimeoutMs?: number;
   /** WHEP reconnects after the connection fails mid-play, before falling back; default 2. */
   whepRetries?: number;
+  /**
+   * A WebRTC connection whose ICE stays `disconnected` this long counts as failed (reconnect, then
+   * fall back) instead of waiting for the browser's `failed` (about 30 s of consent checks); default 3000.
+   */
+  disconnectedTimeoutMs?: number;
   /** How long to wait for ICE gathering before POSTing the offer; default 2000. */
   iceGatheringTimeoutMs?: number;
   iceServers?: RTCIceServer[];
@@ -217,6 +222,7 @@ export class RtsPlayer {
     this.opts = {
       firstFrameTimeoutMs: 5000,
       whepRetries: 2,
+      disconnectedTimeoutMs: 3000,
       iceGatheringTimeoutMs: 2000,
       protocols: DEFAULT_PROTOCOLS,
       muted: false,
@@ -499,7 +505,9 @@ export class RtsPlayer {
     session.pc = pc;
     let resource: string | undefined;
     const stream = new MediaStream();
+    let disconnected: ReturnType<typeof setTimeout> | undefined;
     session.teardown = () => {
+      clearTimeout(disconnected);
       pc.onconnectionstatechange = null;
       pc.oniceconnectionstatechange = null;
       pc.ontrack = null;
@@ -516,7 +524,18 @@ export class RtsPlayer {
       if (this.video.srcObject !== stream) this.video.srcObject = stream;
     };
     pc.oniceconnectionstatechange = () => {
-      if (pc.iceConnectionState === 'connected') session.iceConnectedAt ??= performance.now();
+      const state = pc.iceConnectionState;
+      if (state === 'connected') session.iceConnectedAt ??= performance.now();
+      if (state === 'disconnected') {
+        // the server (or the path) is gone: reconnect after a short grace, as the service's SDK does
+        disconnected ??= setTimeout(
+          () => fail(new PlayerError('WHEP_DISCONNECTED', 'WebRTC connection lost')),
+          this.opts.disconnectedTimeoutMs,
+        );
+      } else {
+        clearTimeout(disconnected);
+        disconnected = undefined;
+      }
     };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed') {

@@ -121,6 +121,43 @@ describe('RTS (WebRTC) playback in Chromium', () => {
     expect(node.variants.running).toEqual(['_/live/aac_audio-opus']);
   }, 60_000);
 
+  it('reconnects over WebRTC when the RTC process serving it dies mid-play', async () => {
+    const page = await play(`artc://${host}/live/aac`);
+    const log = collectPageLog(page);
+    await waitFor(
+      async () => {
+        const s = await stats(page);
+        return s && s.framesDecoded > 25 ? s : undefined;
+      },
+      { timeoutMs: 15_000, what: `WebRTC playback ${log()}` },
+    );
+    type Procs = { webrtc: { processes: { pid: number; sessions: number }[] } };
+    const procs = ((await (await fetch(`${base}/api/v1/node`)).json()) as Procs).webrtc.processes;
+    const serving = procs.filter((p) => p.sessions > 0);
+    expect(serving.length, JSON.stringify(procs)).toBeGreaterThan(0);
+    const killedAt = performance.now();
+    for (const p of serving) process.kill(p.pid, 'SIGKILL'); // as a native crash would end it
+    // the SDK sees ICE disconnected, waits disconnectedTimeoutMs, POSTs again: the node has started
+    // a new RTC process by then, and the page plays on over WebRTC
+    await waitFor(
+      async () => {
+        const ev = await events(page);
+        const w = ev.findIndex((e) => e.type === 'waiting' && /reconnecting/.test(e.reason ?? ''));
+        return (w >= 0 && ev.slice(w).some((e) => e.type === 'playing')) || 'missing: reconnect and play';
+      },
+      // (without the SDK's disconnected timeout this takes the browser's ~30 s of consent checks)
+      { timeoutMs: 20_000, what: `a WebRTC reconnect ${log()}` },
+    );
+    const again = performance.now() - killedAt;
+    expect((await events(page)).some((e) => e.type === 'fallback')).toBe(false);
+    const s0 = (await stats(page))!;
+    await new Promise((r) => setTimeout(r, 2000));
+    const s1 = (await stats(page))!;
+    expect(s1.protocol).toBe('webrtc');
+    expect(s1.framesDecoded - s0.framesDecoded, 'frames after the reconnect').toBeGreaterThan(25);
+    console.log(`RTS: playing again over WebRTC ${Math.round(again)} ms after its RTC process was killed`);
+  }, 60_000);
+
   it('two viewers of one AAC stream share one transcoder, which stops after the last leaves', async () => {
     startOthers();
     const a = await play(`artc://${host}/live/aac`);
