@@ -30,7 +30,7 @@ options:
   --warmup S                 seconds between the last connect and the window (default 3)
   --ramp N                   new viewers per second while connecting    (default 50)
   --processes N              viewer processes (default: viewers/150, 1..4)
-  --rtc-processes N          (--self) the node's RTC egress processes (default: one per core)
+  --rtc-processes N          (--self) the node's RTC egress processes (default: one per server CPU)
   --server-pid PID           external server's pid: CPU % (per thread) and RSS from /proc
   --no-pin                   do not pin with taskset (default: server on CPU 0, viewers and publisher on CPU 1)
   --server-cpus LIST --client-cpus LIST   taskset CPU lists (default 0 and 1)
@@ -104,6 +104,17 @@ async function waitForStream(http: string, name: string, timeoutMs: number): Pro
 }
 
 /** Our node, fresh for each point, with a published stream at each bit rate. */
+/** How many CPUs a taskset list names ("0", "0,1", "0-3,6"). */
+export function cpuListSize(list: string): number {
+  let n = 0;
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map((x) => Number(x.trim()));
+    if (!Number.isInteger(a)) continue;
+    n += Number.isInteger(b) && b >= a ? b - a + 1 : 1;
+  }
+  return Math.max(1, n);
+}
+
 async function runSelf(
   c: WhepCurve,
   bitrates: number[],
@@ -112,6 +123,8 @@ async function runSelf(
   rtcProcesses?: number,
 ): Promise<WhepPointResult[]> {
   const entry = await ourNodeEntry(nodeEntry, c.log);
+  // one RTC process per CPU the server may use (the node's own default is one per core)
+  rtcProcesses ??= c.pin ? cpuListSize(c.serverCpus) : undefined;
   const results: WhepPointResult[] = [];
   let n = 0;
   for (const kbps of bitrates) {
