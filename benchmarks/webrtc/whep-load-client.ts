@@ -139,7 +139,8 @@ const endAt = performance.now();
 
 const ttff = viewers
   .filter((v) => v.firstVideoAt !== undefined && v.connectedAt !== undefined)
-  .map((v) => v.firstVideoAt! - v.connectedAt!)
+  // the GOP's first packet can beat the (asynchronous) connected callback: that counts as 0
+  .map((v) => Math.max(0, v.firstVideoAt! - v.connectedAt!))
   .sort((a, b) => a - b);
 const q = (p: number) => (ttff.length ? ttff[Math.min(ttff.length - 1, Math.floor(p * ttff.length))] : null);
 const stallMs = (v: WhepViewerClient) =>
