@@ -2,16 +2,16 @@
  * Shared pieces of the HLS benchmarks: the source file, the node under test as a pinned child
  * process, a real-time RTMP publisher (our RtmpClient), /proc sampling and a log histogram.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MediaFrame } from '../../media/frame/media-frame.js';
 import { makeTestFile } from '../../tests/support/ffmpeg.js';
 import { readFlvFrames, replayFrames } from '../../tests/support/flv-frames.js';
-import { freePort } from '../../tests/support/ports.js';
 import { RtmpClient } from '../../transports/rtmp/client.js';
+import { builtNodeEntry, startOurNode } from '../load/servers.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
@@ -42,7 +42,6 @@ export async function sourceFile(seconds = 60): Promise<string> {
 }
 
 export interface ServerHandle {
-  proc: ChildProcess;
   pid: number;
   rtmpPort: number;
   httpPort: number;
@@ -59,63 +58,14 @@ export interface ServerOptions {
 
 /** `node dist/cli/rts.js serve` (build first when dist is missing), pinned to `cpu` (default 0). */
 export async function startServer(o: ServerOptions = {}): Promise<ServerHandle> {
-  const cli = join(ROOT, 'dist/cli/rts.js');
-  if (!existsSync(cli)) spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const rtmpPort = await freePort();
-  const httpPort = await freePort();
-  const rtcPort = await freePort();
-  const cfgFile = join(tmpdir(), `rts-hls-bench-${process.pid}-${httpPort}.json`);
-  writeFileSync(cfgFile, JSON.stringify({ hls: o.hls ?? {}, log: { level: 'warn' } }));
-  const args = [
-    ...(o.nodeArgs ?? []),
-    cli,
-    'serve',
-    '--config',
-    cfgFile,
-    '--host',
-    '127.0.0.1',
-    '--rtmp-port',
-    String(rtmpPort),
-    '--http-port',
-    String(httpPort),
-    '--rtc-port',
-    String(rtcPort),
-    '--workers',
-    String(o.workers ?? 1),
-    '--log-level',
-    'warn',
-  ];
-  const cpu = o.cpu ?? '0';
-  const proc = hasTaskset()
-    ? spawn('taskset', ['-c', cpu, process.execPath, ...args], {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const keep = (d: Buffer): void => {
-    out += d.toString();
-    if (out.length > 20_000) out = out.slice(-10_000);
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const deadline = Date.now() + 20_000;
-  while (!/listening/.test(out)) {
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`server did not start: ${out}`);
-    }
-    await sleep(50);
-  }
-  return {
-    proc,
-    // taskset execs node, so the pid is the node process.
-    pid: proc.pid!,
-    rtmpPort,
-    httpPort,
-    output: () => out,
-    stop: () => stopChild(proc),
-  };
+  const h = await startOurNode({
+    entry: builtNodeEntry(),
+    workers: o.workers ?? 1,
+    cpus: hasTaskset() ? (o.cpu ?? '0') : undefined,
+    config: { hls: o.hls ?? {}, log: { level: 'warn' } },
+    nodeArgs: o.nodeArgs ?? [],
+  });
+  return { pid: h.pid, rtmpPort: h.rtmpPort!, httpPort: h.httpPort!, output: h.output, stop: h.stop };
 }
 
 export async function stopChild(proc: ChildProcess, graceMs = 5000): Promise<void> {

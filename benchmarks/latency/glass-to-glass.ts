@@ -28,16 +28,16 @@
  *     [--rtmp rtmp://HOST:PORT/APP --http http://HOST:PORT]   (an external server; default: our node)
  *     [--out FILE] [--no-save] [--verbose]
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { resolveFfmpegPath } from '../../actors/transcoder/ffmpeg-binary.js';
 import { launchChromium } from '../../tests/support/browser.js';
-import { freePort } from '../../tests/support/ports.js';
+import { builtNodeEntry, startOurNode } from '../load/servers.js';
 import { StampedPublisher } from './stamped-publisher.js';
 import { type decodeStampRgba, type StampLayout, stampReaderSource } from './wallclock-stamp.js';
 
@@ -94,54 +94,20 @@ if (Boolean(a.rtmp) !== Boolean(a.http)) throw new Error('--rtmp and --http go t
 interface Server {
   rtmpBase: string;
   httpBase: string;
-  proc?: ChildProcess;
+  /** Our node, started here (its output is worth printing on a failure). */
+  ours: boolean;
   output(): string;
   stop(): Promise<void>;
 }
 
 async function startNode(): Promise<Server> {
-  const cli = join(ROOT, 'dist/cli/rts.js');
-  if (!existsSync(cli)) spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const [rtmpPort, httpPort, rtcPort] = [await freePort(), await freePort(), await freePort()];
-  const cfg = join(tmpdir(), `rts-g2g-${process.pid}.json`);
-  writeFileSync(cfg, JSON.stringify({ log: { level: 'warn' } }));
-  const proc = spawn(
-    process.execPath,
-    [
-      cli,
-      'serve',
-      ...['--config', cfg, '--host', '127.0.0.1', '--rtmp-port', String(rtmpPort)],
-      ...['--http-port', String(httpPort), '--rtc-port', String(rtcPort), '--log-level', 'warn'],
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const keep = (d: Buffer): void => {
-    out = (out + d.toString()).slice(-20_000);
-  };
-  proc.stdout?.on('data', keep);
-  proc.stderr?.on('data', keep);
-  const deadline = Date.now() + 20_000;
-  while (!/listening/.test(out)) {
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error(`node did not start: ${out}`);
-    }
-    await sleep(50);
-  }
+  const h = await startOurNode({ entry: builtNodeEntry(), workers: 0, config: { log: { level: 'warn' } } });
   return {
-    rtmpBase: `rtmp://127.0.0.1:${rtmpPort}/live`,
-    httpBase: `http://127.0.0.1:${httpPort}`,
-    proc,
-    output: () => out,
-    stop: async () => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const gone = new Promise<void>((r) => proc.once('exit', () => r()));
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await gone;
-      clearTimeout(t);
-    },
+    rtmpBase: `rtmp://127.0.0.1:${h.rtmpPort}/live`,
+    httpBase: `http://127.0.0.1:${h.httpPort}`,
+    ours: true,
+    output: h.output,
+    stop: h.stop,
   };
 }
 
@@ -507,6 +473,7 @@ async function main(): Promise<void> {
     ? {
         rtmpBase: a.rtmp.replace(/\/$/, ''),
         httpBase: a.http!.replace(/\/$/, ''),
+        ours: false,
         output: () => '',
         stop: async () => {},
       }
@@ -533,7 +500,7 @@ async function main(): Promise<void> {
           const msg = `${p}: ${(err as Error).message}`;
           failures.push(msg);
           console.error(msg);
-          if (server.proc) console.error(server.output().slice(-2000));
+          if (server.ours) console.error(server.output().slice(-2000));
         }
       }
     }

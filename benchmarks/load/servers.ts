@@ -3,7 +3,7 @@
  * taskset when asked): our node (`rts serve`), Node-Media-Server 4.4, and nginx-rtmp when the
  * Debian module is installed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,9 @@ export interface ServerHandle {
   flvUrl(app: string, stream: string): string | undefined;
   output(): string;
   stop(): Promise<void>;
+  /** Our node's ports (the other servers' are fixed by their configs). */
+  rtmpPort?: number;
+  httpPort?: number;
 }
 
 /** The project's root: two levels up from here, or three when running from dist/. */
@@ -173,6 +176,18 @@ export interface OurNodeOptions {
   config?: Record<string, unknown>;
   cpus?: string;
   name?: string;
+  /** Node options before the entry (default from RTS_BENCH_SERVER_NODE_ARGS, e.g. --cpu-prof). */
+  nodeArgs?: string[];
+}
+
+/**
+ * `dist/cli/rts.js`, built with `npm run build` first when missing: for benchmarks that need the
+ * built player SDK as well (browser runs), unlike ourNodeEntry's temporary compile of the node.
+ */
+export function builtNodeEntry(): string[] {
+  const dist = join(PROJECT_ROOT, 'dist', 'cli', 'rts.js');
+  if (!existsSync(dist)) spawnSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  return [dist];
 }
 
 /** Our node: `node dist/cli/rts.js serve` when built, else `node --import tsx cli/rts.ts serve`. */
@@ -180,7 +195,7 @@ export async function startOurNode(o: OurNodeOptions): Promise<ServerHandle> {
   const [rtmpPort, httpPort, rtcPort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'rts-bench-node-'));
   // e.g. RTS_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the node.
-  const nodeArgs = (process.env.RTS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = o.nodeArgs ?? (process.env.RTS_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args = [
     ...nodeArgs,
     ...o.entry,
@@ -222,6 +237,8 @@ export async function startOurNode(o: OurNodeOptions): Promise<ServerHandle> {
     flvUrl: (app, stream) => `http://127.0.0.1:${httpPort}/${app}/${stream}.flv`,
     output,
     stop,
+    rtmpPort,
+    httpPort,
   };
 }
 
