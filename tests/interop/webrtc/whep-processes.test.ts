@@ -50,20 +50,34 @@ afterAll(async () => {
   await killTrackedChildren();
 });
 
+/**
+ * A fresh node (the previous one closed) with RTC processes on two free consecutive UDP ports, and
+ * ffmpeg publishing live/{name} to it; resolves once the node has the stream.
+ */
+async function serveStream(
+  rtc: Record<string, unknown>,
+  name: string,
+  publish: Partial<Parameters<typeof publishTestPattern>[0]>,
+): Promise<{ rtcPort: number; http: string }> {
+  await pub?.stop();
+  await node?.close();
+  const rtcPort = await udpPair();
+  const n = await startNode({ rtc: { port: rtcPort, ...rtc } });
+  node = n;
+  pub = publishTestPattern({ url: `rtmp://127.0.0.1:${n.ports.rtmp}/live/${name}`, seconds: 60, ...publish });
+  await waitFor(async () => ((await n.streams()).length ? true : undefined), {
+    timeoutMs: 10_000,
+    what: 'the stream',
+  });
+  return { rtcPort, http: `http://127.0.0.1:${n.ports.http}` };
+}
+
 describe('WebRTC egress on two RTC processes', () => {
   it('spreads the viewers of one stream over both processes (two UDP ports); all receive media', async () => {
-    const rtcPort = await udpPair();
-    node = await startNode({ rtc: { port: rtcPort, processes: 2 } });
-    const http = `http://127.0.0.1:${node.ports.http}`;
-    pub = publishTestPattern({
-      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/two`,
+    const { rtcPort, http } = await serveStream({ processes: 2 }, 'two', {
       seconds: 60,
       width: 320,
       height: 240,
-    });
-    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
-      timeoutMs: 10_000,
-      what: 'the stream',
     });
     // two answers, one per process: the candidates name rtc.port and rtc.port + 1
     const offerPorts = new Set<number>();
@@ -112,20 +126,10 @@ describe('a stalled RTC process (back-pressure on the frames forwarded to it)', 
   });
 
   it('skips frames beyond the window while it is stopped, then serves from the next keyframe', async () => {
-    await pub?.stop();
-    await node?.close();
-    const rtcPort = await udpPair();
-    node = await startNode({ rtc: { port: rtcPort, processes: 1, ipcWindowBytes: 256 * 1024 } });
-    const http = `http://127.0.0.1:${node.ports.http}`;
-    pub = publishTestPattern({
-      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/stall`,
+    const { http } = await serveStream({ processes: 1, ipcWindowBytes: 256 * 1024 }, 'stall', {
       seconds: 60,
       audio: 'none',
       videoKbps: 1500,
-    });
-    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
-      timeoutMs: 10_000,
-      what: 'the stream',
     });
     // an offer attaches the stream to the process: its frames are forwarded from now on
     await answerPort(`${http}/live/stall`);
@@ -155,19 +159,9 @@ describe('a stalled RTC process (back-pressure on the frames forwarded to it)', 
 
 describe('rtc.announce', () => {
   it("puts the announced address in every process's host candidate, with that process's port", async () => {
-    await pub?.stop();
-    await node?.close();
-    const rtcPort = await udpPair();
-    node = await startNode({ rtc: { port: rtcPort, processes: 2, announce: '203.0.113.7' } });
-    const http = `http://127.0.0.1:${node.ports.http}`;
-    pub = publishTestPattern({
-      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/nat`,
+    const { rtcPort, http } = await serveStream({ processes: 2, announce: '203.0.113.7' }, 'nat', {
       seconds: 30,
       audio: 'none',
-    });
-    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
-      timeoutMs: 10_000,
-      what: 'the stream',
     });
     const seen = new Set<string>();
     for (let i = 0; i < 10 && seen.size < 2; i++) {
@@ -188,20 +182,7 @@ describe('rtc.announce', () => {
 
 describe('an RTC process that crashes', () => {
   it('is started again with back-off while the node serves on; new viewers play', async () => {
-    await pub?.stop();
-    await node?.close();
-    const rtcPort = await udpPair();
-    node = await startNode({ rtc: { port: rtcPort, processes: 1 } });
-    const http = `http://127.0.0.1:${node.ports.http}`;
-    pub = publishTestPattern({
-      url: `rtmp://127.0.0.1:${node.ports.rtmp}/live/crash`,
-      seconds: 60,
-      audio: 'none',
-    });
-    await waitFor(async () => ((await node!.streams()).length ? true : undefined), {
-      timeoutMs: 10_000,
-      what: 'the stream',
-    });
+    const { http } = await serveStream({ processes: 1 }, 'crash', { seconds: 60, audio: 'none' });
     await answerPort(`${http}/live/crash`);
     type NodeInfo = { webrtc: { processes: { pid: number; restarts: number }[] } };
     const nodeInfo = async () => (await (await fetch(`${http}/api/v1/node`)).json()) as NodeInfo;
@@ -218,7 +199,7 @@ describe('an RTC process that crashes', () => {
     );
     expect(again?.restarts).toBe(1);
     // the node itself went on: RTMP still serves, and WebRTC viewers play through the new process
-    expect((await node.streams()).length).toBe(1);
+    expect((await node!.streams()).length).toBe(1);
     const report = await runWhepLoad(`${http}/live/crash`, 2, 3);
     expect(report.clients.connected).toBe(2);
     expect(report.clients.videoPackets).toBeGreaterThan(2 * 40);
