@@ -298,7 +298,24 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
       via: publisher.protocol,
     });
     if (publisher.protocol !== 'relay') this.safeEmit('publish', ctx);
+    if (this.config.transcode.opusOnPublish && publisher.protocol !== 'relay') void this.prewarmOpus(stream);
     return stream;
+  }
+
+  /**
+   * transcode.opusOnPublish: once the publisher's audio config is known, an AAC stream gets its
+   * `audio-opus` variant at once, kept while the stream lives (RTS viewers then start without
+   * waiting for ffmpeg). Looks for the audio config for up to 10 s.
+   */
+  private async prewarmOpus(stream: LiveStream): Promise<void> {
+    for (let waited = 0; waited < 10_000 && !stream.ended; waited += 100) {
+      const audio = stream.ring.config('audio');
+      if (audio) {
+        if (audio.codec === 'aac') this.variants.ensure(stream, 'audio-opus', { keep: true });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /**

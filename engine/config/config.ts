@@ -66,8 +66,12 @@ export interface Config {
   players: PlayerLimits;
   limits: { maxConnections: number; ringBytes: number };
   domains: DomainConfig[];
-  /** Templates beside the built-in `rts` and `audio-opus`; a variant stops after idleStopMs without players. */
-  transcode: { templates: TranscodeTemplateConfig[]; idleStopMs: number };
+  /**
+   * Templates beside the built-in `rts` and `audio-opus`; a variant stops after idleStopMs without
+   * players. `opusOnPublish`: start the `audio-opus` transcode of every AAC publisher at once and
+   * keep it while the stream lives, so the first RTS viewer does not wait for ffmpeg to start.
+   */
+  transcode: { templates: TranscodeTemplateConfig[]; idleStopMs: number; opusOnPublish: boolean };
   /** How long a stream's GOP is kept after its publisher leaves, for a quick reconnect. */
   unpublishGraceMs: number;
   nats?: { servers: string; nodeId: string; region?: string };
@@ -98,7 +102,7 @@ export const DEFAULT_CONFIG: Config = {
   players: { maxQueuedBytes: 1024 * 1024, stallTimeoutMs: 15_000, mergeWriteMs: 0 },
   limits: { maxConnections: 20_000, ringBytes: 8 * 1024 * 1024 },
   domains: [],
-  transcode: { templates: [], idleStopMs: 15_000 },
+  transcode: { templates: [], idleStopMs: 15_000, opusOnPublish: false },
   unpublishGraceMs: 0,
   log: { level: 'info' },
 };

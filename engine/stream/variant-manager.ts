@@ -47,6 +47,8 @@ interface Variant {
   transcoder: Transcoder;
   tap: TranscoderTap;
   idleSince: number;
+  /** Kept while its source lives, players or not (transcode.opusOnPublish). */
+  keep: boolean;
 }
 
 /**
@@ -91,9 +93,15 @@ export class VariantManager {
     return this.start(source, parsed.template, key, name);
   }
 
-  /** The variant of `source` for a template (e.g. `audio-opus` for RTS of an AAC publisher). */
-  ensure(source: LiveStream, templateId: string): LiveStream | undefined {
-    return this.ensureByKey(`${source.key}_${templateId}`);
+  /**
+   * The variant of `source` for a template (e.g. `audio-opus` for RTS of an AAC publisher); with
+   * `keep` it is not stopped for want of players (it ends with its source).
+   */
+  ensure(source: LiveStream, templateId: string, opts: { keep?: boolean } = {}): LiveStream | undefined {
+    const stream = this.ensureByKey(`${source.key}_${templateId}`);
+    const v = this.variants.get(`${source.key}_${templateId}`);
+    if (v && opts.keep) v.keep = true;
+    return stream;
   }
 
   private start(source: LiveStream, template: TranscodeTemplate, key: string, name: string): LiveStream {
@@ -120,7 +128,7 @@ export class VariantManager {
     const tap = new TranscoderTap(`transcode-${key}`, transcoder, (reason) =>
       this.stop(key, `source ended: ${reason}`),
     );
-    const v: Variant = { key, source, stream, transcoder, tap, idleSince: Date.now() };
+    const v: Variant = { key, source, stream, transcoder, tap, idleSince: Date.now(), keep: false };
     this.variants.set(key, v);
     transcoder.start();
     source.addPlayer(tap);
@@ -145,6 +153,7 @@ export class VariantManager {
   private async reapIdle(): Promise<void> {
     const now = Date.now();
     for (const v of [...this.variants.values()]) {
+      if (v.keep) continue;
       let players = 0;
       try {
         players = await this.host.playersOf(v.key);
