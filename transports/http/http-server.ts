@@ -23,6 +23,8 @@ const PREFLIGHT: Record<string, string> = {
 };
 /** Largest request body accepted (SDP offers, trickle ICE fragments). */
 const MAX_BODY_BYTES = 64 * 1024;
+/** Bytes of a too-big body read and dropped before its connection is cut (see readBody). */
+const BODY_DRAIN_BYTES = 4 * 1024 * 1024;
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 const ROOT = fileURLToPath(
@@ -473,16 +475,25 @@ function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | undef
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (d: Buffer) => {
       size += d.length;
-      if (size > max) {
-        resolve(undefined);
-        req.destroy();
+      if (size <= max) {
+        parts.push(d);
         return;
       }
-      parts.push(d);
+      // Too big: the rest is read and dropped, so the client can read the 413 (a socket closed
+      // under its upload is a reset it may report instead); past the drain limit it is cut off.
+      if (!over) {
+        over = true;
+        parts.length = 0;
+      }
+      if (size > max + BODY_DRAIN_BYTES) {
+        resolve(undefined);
+        req.destroy();
+      }
     });
-    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(parts)));
     req.on('error', reject);
   });
 }

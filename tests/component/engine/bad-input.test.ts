@@ -81,7 +81,7 @@ describe('bad input closes only its own connection', () => {
     }
   });
 
-  it('a broken HTTP request gets 400, an oversized header 431, a traversal 404', async () => {
+  it('a broken HTTP request gets 400, an oversized header 431, a traversal 404, an oversized body 413', async () => {
     const bad = await rawExchange(node.ports.http, 'NONSENSE\r\n\r\n', 500);
     expect(bad.reply).toMatch(/^HTTP\/1\.1 400/);
     const big = await rawExchange(
@@ -98,6 +98,22 @@ describe('bad input closes only its own connection', () => {
       500,
     );
     expect(ws.reply).toMatch(/^HTTP\/1\.1 400/);
+    // a WHEP offer of 1 MB: refused before it is read whole, the node answers on
+    const huge = await fetch(`http://127.0.0.1:${node.ports.http}/live/ok`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: `v=0\r\n${'a=x\r\n'.repeat(200_000)}`,
+    });
+    expect(huge.status).toBe(413);
+    expect(await huge.text()).toMatch(/request body over/);
+    // far too big (past the 4 MB drained for the 413): that connection is cut
+    const endless = fetch(`http://127.0.0.1:${node.ports.http}/live/ok`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: new Uint8Array(8 * 1024 * 1024),
+    });
+    await expect(endless).rejects.toThrow();
+    expect((await fetch(`http://127.0.0.1:${node.ports.http}/api/v1/node`)).status).toBe(200);
   });
 
   it('a publisher of frames that do not parse is dropped; other streams go on', async () => {
