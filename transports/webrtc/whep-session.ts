@@ -117,14 +117,14 @@ export class WhepSession {
       v.addH264Codec(o.video.payloadType, o.video.fmtp);
       v.addSSRC(o.fanout.videoSsrc, o.fanout.cname, o.fanout.msid, 'video');
       this.videoTrack = this.pc.addTrack(v);
-      this.wireTrack(this.videoTrack, 'video');
+      this.wireTrack(this.videoTrack, 'video', true);
     }
     if (o.audio) {
       const a = new ndc.Audio(o.audio.mid, 'SendOnly');
       a.addOpusCodec(o.audio.payloadType);
       a.addSSRC(o.fanout.audioSsrc, o.fanout.cname, o.fanout.msid, 'audio');
       this.audioTrack = this.pc.addTrack(a);
-      this.wireTrack(this.audioTrack, 'audio');
+      this.wireTrack(this.audioTrack, 'audio', !o.video);
     }
     this.pc.onStateChange((state) => {
       if (this.isClosed) return;
@@ -228,9 +228,14 @@ export class WhepSession {
     this.onCloseCb(this, reason);
   }
 
-  private wireTrack(track: ndc.Track, kind: 'video' | 'audio'): void {
+  /**
+   * Every callback registered here is a thread-safe function with its own libuv async handle, and
+   * libuv walks them all on each wake-up (docs/decisions/webrtc-stack.md): only the primary track
+   * (video, else audio), the one maybeAttach looks at, gets an open callback.
+   */
+  private wireTrack(track: ndc.Track, kind: 'video' | 'audio', primary: boolean): void {
     holdUntilClosed(track, () => this.close(`${kind} track closed`));
-    track.onOpen(() => this.maybeAttach());
+    if (primary) track.onOpen(() => this.maybeAttach());
     track.onMessage((msg) => this.onRtcp(msg, kind));
   }
 
