@@ -369,10 +369,13 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
         throw new RefusedError('RTS_ERR_TRANSCODE', 'AAC needs an Opus transcode and none could start', 503);
       serving = variant;
     }
-    // A variant that is just starting has no sequence headers yet: the answer needs both tracks.
+    // A variant that is just starting has no sequence headers yet: the answer needs every track
+    // the source has (video, audio, or both: an audio-only stream plays too).
+    const wantVideo = !!stream.ring.config('video');
     const wantAudio = !!stream.ring.config('audio');
     const ready = () =>
-      !!serving.ring.config('video') && (!wantAudio || serving.ring.config('audio')?.codec === 'opus');
+      (!wantVideo || !!serving.ring.config('video')) &&
+      (!wantAudio || serving.ring.config('audio')?.codec === 'opus');
     for (let waited = 0; !ready() && waited < RTS_SOURCE_WAIT_MS; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
     }

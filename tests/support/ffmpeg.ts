@@ -20,6 +20,8 @@ export interface PublishOptions {
   /** Max consecutive B-frames; default 0. */
   bframes?: number;
   audio?: 'aac' | 'none';
+  /** false: audio only (no video track); default true. */
+  video?: boolean;
   videoCodec?: 'libx264' | 'libx265';
   /** Video bitrate in kbit/s; default 500. */
   videoKbps?: number;
@@ -64,6 +66,13 @@ export function testPatternArgs(o: PublishOptions): string[] {
   const kbps = o.videoKbps ?? 500;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'level+warning'];
   if (o.realtime !== false) args.push('-re');
+  if (o.video === false) {
+    // audio only: one AAC track
+    args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', String(seconds));
+    args.push('-map', '0:a', '-c:a', 'aac', '-b:a', '64k', '-ar', '44100', '-ac', '2');
+    args.push(...(o.extraArgs ?? []), '-f', o.format ?? 'flv', '-y', o.url);
+    return args;
+  }
   args.push('-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`);
   if (audio === 'aac') args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100');
   args.push('-t', String(seconds), '-map', '0:v');

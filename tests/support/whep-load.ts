@@ -5,7 +5,7 @@ const execFileAsync = promisify(execFile);
 
 /** What benchmarks/webrtc/whep-load.ts reports that the tests look at. */
 export interface WhepLoadReport {
-  clients: { connected: number; videoPackets: number };
+  clients: { connected: number; videoPackets: number; audioPackets: number };
 }
 
 /**

@@ -180,6 +180,16 @@ describe('rtc.announce', () => {
   }, 60_000);
 });
 
+describe('an audio-only stream', () => {
+  it('plays over WebRTC: AAC transcoded to Opus, no video track', async () => {
+    const { http } = await serveStream({ processes: 1 }, 'radio', { video: false });
+    const report = await runWhepLoad(`${http}/live/radio`, 2, 3);
+    expect(report.clients.connected).toBe(2);
+    expect(report.clients.videoPackets).toBe(0);
+    expect(report.clients.audioPackets).toBeGreaterThan(2 * 100); // 50 Opus packets/s each
+  }, 60_000);
+});
+
 describe('an RTC process that crashes', () => {
   it('is started again with back-off while the node serves on; new viewers play', async () => {
     const { http } = await serveStream({ processes: 1 }, 'crash', { seconds: 60, audio: 'none' });
