@@ -180,6 +180,41 @@ describe('rtc.announce', () => {
   }, 60_000);
 });
 
+describe('WHEP resources through the node (routed to their RTC process)', () => {
+  it('PATCH trickles a candidate, refuses an ICE restart; DELETE ends the session, then 404', async () => {
+    const { http } = await serveStream({ processes: 2 }, 'res', { audio: 'none' });
+    // two sessions, so the two processes each hold one: PATCH/DELETE must find the right one
+    const locations: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${http}/live/res`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/sdp' },
+        body: CHROME_OFFER,
+      });
+      expect(res.status, await res.text()).toBe(201);
+      locations.push(new URL(res.headers.get('location') ?? '', http).href);
+    }
+    const req = (url: string, method: string, body?: string) =>
+      fetch(url, {
+        method,
+        headers: body ? { 'content-type': 'application/trickle-ice-sdpfrag' } : {},
+        body,
+      });
+    for (const loc of locations) {
+      const ok = await req(
+        loc,
+        'PATCH',
+        'a=mid:0\r\na=candidate:1 1 UDP 2122252543 127.0.0.1 50000 typ host\r\n',
+      );
+      expect(ok.status, await ok.text()).toBe(204);
+      const restart = await req(loc, 'PATCH', 'a=ice-ufrag:zzzz\r\na=ice-pwd:yyyyyyyyyyyyyyyyyyyyyy\r\n');
+      expect(restart.status).toBe(405);
+      expect((await req(loc, 'DELETE')).status).toBe(200);
+      expect((await req(loc, 'DELETE')).status).toBe(404);
+    }
+  }, 60_000);
+});
+
 describe('an audio-only stream', () => {
   it('plays over WebRTC: AAC transcoded to Opus, no video track', async () => {
     const { http } = await serveStream({ processes: 1 }, 'radio', { video: false });
