@@ -369,12 +369,15 @@ export class RtsNode extends TypedEmitter<NodeEvents> {
         throw new RefusedError('RTS_ERR_TRANSCODE', 'AAC needs an Opus transcode and none could start', 503);
       serving = variant;
     }
-    // A variant that is just starting has no sequence headers yet: the answer needs every track
-    // the source has (video, audio, or both: an audio-only stream plays too).
-    const wantVideo = !!stream.ring.config('video');
+    // A variant that is just starting has no sequence headers yet: the answer needs its video (a
+    // published stream with audio and no video plays audio only) and its audio when there is one.
+    const audioOnly =
+      stream.publisher.protocol !== 'transcoder' &&
+      !stream.ring.config('video') &&
+      !!stream.ring.config('audio');
     const wantAudio = !!stream.ring.config('audio');
     const ready = () =>
-      (!wantVideo || !!serving.ring.config('video')) &&
+      (audioOnly || !!serving.ring.config('video')) &&
       (!wantAudio || serving.ring.config('audio')?.codec === 'opus');
     for (let waited = 0; !ready() && waited < RTS_SOURCE_WAIT_MS; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
