@@ -4,7 +4,6 @@
  * audio packets, no freeze, and reports the time to first frame after ICE connected.
  */
 import { createServer, type Server } from 'node:http';
-import { cpus, loadavg } from 'node:os';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../../../benchmarks/webrtc/file-feed.js';
 import { shutdownWebrtcRuntime, WhepService } from '../../../transports/webrtc/index.js';
 import { collectPageLog, launchChromium } from '../../support/browser.js';
+import { contentionWindow } from '../../support/contention.js';
 import { freePort, freeUdpPorts } from '../../support/ports.js';
 import { sleep } from '../../support/wait-for.js';
 
@@ -169,10 +169,13 @@ describe('WHEP in headless Chromium', () => {
       });
 
     const samples: Sample[] = [];
+    let window: ReturnType<typeof contentionWindow> | undefined;
     for (let i = 0; i < 10; i++) {
       await sleep(1000);
       samples.push(await sample());
+      if (i === 1) window = contentionWindow(); // the freezes counted are those after samples[1]
     }
+    const machine = window!.stop();
     const last = samples[samples.length - 1];
     const ttff =
       last.firstFrame !== undefined && last.ice !== undefined ? last.firstFrame - last.ice : undefined;
@@ -190,12 +193,12 @@ describe('WHEP in headless Chromium', () => {
     }
     expect(last.framesDecoded).toBeGreaterThan(200);
     expect(last.audioPackets).toBeGreaterThan(400);
-    // No freeze once playing. On a shared 2-core box running other benchmarks (load average far
-    // above the core count) the test's own real-time pacer and Chromium's renderer get starved;
-    // there one short freeze is tolerated and logged rather than failing the run.
-    const busy = loadavg()[0] > cpus().length * 2;
-    expect(last.freezeCount - samples[1].freezeCount).toBeLessThanOrEqual(busy ? 2 : 0);
-    expect(last.freezeMs).toBeLessThan(busy ? 1500 : 1);
+    // No freeze once playing. On a shared 2-core box (the suite's other files, benchmarks) the
+    // test's own real-time pacer and Chromium's renderer get starved; when the machine was
+    // contended over the window a short freeze is tolerated and its figures are in the message.
+    const busy = machine.contended;
+    expect(last.freezeCount - samples[1].freezeCount, machine.why).toBeLessThanOrEqual(busy ? 2 : 0);
+    expect(last.freezeMs, machine.why).toBeLessThan(busy ? 1500 : 1);
     expect(ttff).toBeDefined();
     expect(ttff!).toBeLessThan(1000);
     await page.close();
