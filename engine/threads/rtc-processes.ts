@@ -44,11 +44,6 @@ export class RtcProcesses {
     for (let i = 0; i < count; i++) this.children.push(new RtcChild(i, window, logger));
   }
 
-  /** Process ids of the running RTC processes (for per-process CPU). */
-  get pids(): number[] {
-    return this.children.flatMap((c) => (c.proc?.pid ? [c.proc.pid] : []));
-  }
-
   get running(): boolean {
     return this.started !== undefined;
   }
